@@ -12,7 +12,7 @@ import {
 function documentedCodes(): Map<string, number> {
   const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const rows = new Map<string, number>();
-  for (const match of text.matchAll(/^\| `(SLUICE_ERR_[A-Z0-9_]+)` \| (\d{3}) \|/gm)) {
+  for (const match of text.matchAll(/^\|\s*`(SLUICE_ERR_[A-Z0-9_]+)`\s*\|\s*(\d{3})\s*\|/gm)) {
     rows.set(match[1]!, Number(match[2]));
   }
   return rows;
