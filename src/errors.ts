@@ -21,6 +21,14 @@ export const ERROR_CODES = {
   SLUICE_ERR_KAFKA_BROKER_START: { status: 500, retriable: true },
   SLUICE_ERR_KAFKA_UNREACHABLE: { status: 503, retriable: true },
   SLUICE_ERR_MEMORY_OUT_OF_BOUNDS: { status: 500, retriable: false },
+  SLUICE_ERR_TYPES_INVALID_SCHEMA: { status: 400, retriable: false },
+  SLUICE_ERR_TYPES_VALUE_MISMATCH: { status: 400, retriable: false },
+  SLUICE_ERR_TYPES_NULL_VALUE: { status: 400, retriable: false },
+  SLUICE_ERR_TYPES_END_OF_INPUT: { status: 500, retriable: false },
+  SLUICE_ERR_TYPES_CORRUPT_DATA: { status: 500, retriable: false },
+  SLUICE_ERR_TYPES_RECORD_TOO_LARGE: { status: 500, retriable: false },
+  SLUICE_ERR_NETWORK_CORRUPT_STREAM: { status: 500, retriable: false },
+  SLUICE_ERR_NETWORK_TRUNCATED_STREAM: { status: 500, retriable: false },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */
