@@ -52,6 +52,17 @@ export const ERROR_CODES = {
   SLUICE_ERR_TYPES_RECORD_TOO_LARGE: { status: 500, retriable: false },
   SLUICE_ERR_NETWORK_CORRUPT_STREAM: { status: 500, retriable: false },
   SLUICE_ERR_NETWORK_TRUNCATED_STREAM: { status: 500, retriable: false },
+  SLUICE_ERR_GRAPH_EMPTY: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_NO_SINK: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_CYCLE: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_INVALID_PARALLELISM: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_NOT_KEYED: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_FORWARD_PARALLELISM: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_DUPLICATE_UID: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_NOT_ENOUGH_SLOTS: { status: 400, retriable: false },
+  SLUICE_ERR_GRAPH_NONDETERMINISTIC: { status: 400, retriable: false },
+  SLUICE_ERR_API_INVALID_USE: { status: 400, retriable: false },
+  SLUICE_ERR_OPERATOR_FUNCTION_FAILED: { status: 500, retriable: false },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */
