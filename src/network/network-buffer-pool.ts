@@ -1,0 +1,675 @@
+import { Type } from 'typebox';
+import { compileOptions } from '../config/validate.ts';
+import { ConfigError } from '../errors.ts';
+import { MemoryHandleInvalidError } from '../memory/memory-errors.ts';
+import { MemorySegment, SegmentOutOfBoundsError } from '../memory/memory-segment.ts';
+import { END_OF_LIST, SharedFreeList } from '../memory/shared-free-list.ts';
+import { lockMutex, unlockMutex } from '../memory/shared-mutex.ts';
+import { Buffer } from './buffer.ts';
+import {
+  BufferPoolTableFullError,
+  BufferRecycledError,
+  InsufficientNetworkBuffersError,
+} from './buffer-pool-errors.ts';
+import {
+  BUFFER_POOL_LAYOUT_VERSION,
+  BUFFER_POOL_MAGIC,
+  type BufferPoolLayout,
+  bufferPoolLayout,
+  H_FREE_HEAD,
+  H_FREE_LOCK,
+  H_MAGIC,
+  H_MAX_POOLS,
+  H_NUM_AVAILABLE,
+  H_NUM_REQUIRED,
+  H_NUM_SEGMENTS,
+  H_NUM_WAITING_POOLS,
+  H_POOL_HIGH_WATER,
+  H_SEGMENT_SIZE,
+  H_TABLE_GENERATION,
+  H_TABLE_LOCK,
+  H_VERSION,
+  MAX_SEGMENTS_UNBOUNDED,
+  NO_OWNER,
+  P_GENERATION,
+  P_IN_USE,
+  P_MAX,
+  P_OWNED,
+  P_REQUIRED,
+  P_RETURN_HEAD,
+  P_STATE,
+  P_TARGET,
+  P_WAITING,
+  POOL_DESTROYED,
+  POOL_FREE,
+  POOL_REGISTERED,
+  POOL_STRIDE,
+  REFCOUNT_BUSY,
+  REFCOUNT_COUNT_MASK,
+  REFCOUNT_LEASE_MASK,
+  REFCOUNT_LEASE_SHIFT,
+} from './buffer-pool-layout.ts';
+import type { BufferRecycler } from './buffer-recycler.ts';
+import { type BufferPoolSizing, redistributeBuffers } from './buffer-redistribution.ts';
+import {
+  defaultLocalBufferPoolOptions,
+  LocalBufferPool,
+  type LocalBufferPoolOptions,
+  validateLocalBufferPoolOptions,
+} from './local-buffer-pool.ts';
+
+/** Options of {@link NetworkBufferPool}; `resolveMemoryConfiguration()` derives them from the keys. */
+export interface NetworkBufferPoolOptions {
+  /**
+   * Segments in the pool: network memory / segment size (Flink's
+   * `TotalMemorySegments`).
+   * @defaultValue 2048 (64 MiB of 32 KiB segments, Flink's `taskmanager.memory.network.min`)
+   */
+  numberOfSegments: number;
+  /**
+   * Bytes per segment (`taskmanager.memory.segment-size`), a power of two.
+   * @defaultValue 32768 bytes
+   */
+  segmentSizeBytes: number;
+  /**
+   * Entries of the pool table: most `LocalBufferPool`s alive at once in the process.
+   * @defaultValue 1024
+   */
+  maxBufferPools: number;
+}
+
+export const defaultNetworkBufferPoolOptions: NetworkBufferPoolOptions = {
+  numberOfSegments: 2048,
+  segmentSizeBytes: 32 * 1024,
+  maxBufferPools: 1024,
+};
+
+const validateOptions = compileOptions(
+  Type.Object(
+    {
+      numberOfSegments: Type.Integer({ minimum: 1, maximum: 0x3fffffff }),
+      segmentSizeBytes: Type.Integer({ minimum: 64, maximum: 2 ** 30 }),
+      maxBufferPools: Type.Integer({ minimum: 1, maximum: 65536 }),
+    },
+    { additionalProperties: false },
+  ),
+  'NetworkBufferPool',
+);
+
+/** What a worker needs to attach to the pool: structured-cloneable (SABs and numbers). */
+export interface NetworkBufferPoolHandle {
+  readonly kind: 'sluice.NetworkBufferPool';
+  /** The segments: `numberOfSegments × segmentSizeBytes` bytes. */
+  readonly memory: SharedArrayBuffer;
+  /** The control block (`buffer-pool-layout.ts`). */
+  readonly control: SharedArrayBuffer;
+  readonly numberOfSegments: number;
+  readonly segmentSizeBytes: number;
+  readonly maxBufferPools: number;
+}
+
+/** Options of {@link NetworkBufferPool.reclaimBufferPools}. */
+export interface ReclaimOptions {
+  /**
+   * Also take back segments that still have references (held by the dead thread,
+   * or by threads that will never release them). Their holders' `Buffer`s become
+   * stale: any later use throws `SLUICE_ERR_NETWORK_BUFFER_RECYCLED`.
+   * @defaultValue false
+   */
+  force?: boolean;
+}
+
+/**
+ * The process-wide pool of network buffers: every segment of network memory,
+ * reserved once at start-up in one `SharedArrayBuffer`, lent to `LocalBufferPool`s
+ * on any thread through a lock-free free list and a pool table in shared memory.
+ *
+ * - **One per process, one instance per thread.** The main thread constructs it
+ *   (allocating the memory and control block); each worker calls
+ *   {@link NetworkBufferPool.attach} with {@link getHandle}'s result. Every instance
+ *   works on the same shared words; instances differ only in their thread-local
+ *   caches (segment views and the `LocalBufferPool`s created on that thread).
+ * - **Pools.** {@link createBufferPool} registers a `LocalBufferPool` in the pool
+ *   table (required and maximum segments) and redistributes the excess between all
+ *   registered pools, as Flink's `redistributeBuffers` does; pools on every thread
+ *   pick up their new size from the table. Destroying a pool redistributes again.
+ * - **Cross-thread buffers.** A buffer's segment index can be sent to another
+ *   thread, which rebuilds a view with {@link wrap}; when that thread drops the last
+ *   reference, this instance acts as the buffer's recycler and hands the segment
+ *   back to its owning pool through the pool's return list, waking the owner.
+ * - **Dead workers.** {@link reclaimBufferPools} takes back every segment owned by
+ *   pools whose thread is gone, using the owner table.
+ *
+ * See `docs/memory.md` for the layout and the life cycle of a segment.
+ *
+ * @remarks The constructor and {@link reclaimBufferPools} belong to the main thread;
+ * every other method may be called on any thread that attached, for the pools of
+ * that thread. Corresponds to Flink's `NetworkBufferPool`.
+ */
+export class NetworkBufferPool implements BufferRecycler {
+  readonly numberOfSegments: number;
+  readonly segmentSizeBytes: number;
+  readonly maxBufferPools: number;
+  /** @internal The control words (for `LocalBufferPool`). */
+  readonly ctl: Int32Array;
+  /** @internal Word positions of the per-segment arrays and the pool table. */
+  readonly layout: BufferPoolLayout;
+  /** @internal The global free list of segments. */
+  readonly freeList: SharedFreeList;
+  private readonly memory: SharedArrayBuffer;
+  private readonly control: SharedArrayBuffer;
+  private readonly segments: (MemorySegment | undefined)[];
+  private readonly localPools: (LocalBufferPool | undefined)[];
+
+  /**
+   * Reserves the network memory and the control block (main thread, once).
+   *
+   * @param options - sizes; see {@link NetworkBufferPoolOptions}
+   * @throws SLUICE_ERR_CONFIG_INVALID when an option is out of range or the segment
+   *   size is not a power of two
+   */
+  constructor(options: Partial<NetworkBufferPoolOptions> = {}) {
+    const opts = validateOptions({ ...defaultNetworkBufferPoolOptions, ...options });
+    if ((opts.segmentSizeBytes & (opts.segmentSizeBytes - 1)) !== 0) {
+      throw new ConfigError(
+        `NetworkBufferPool: segmentSizeBytes = ${opts.segmentSizeBytes} is not a power of two; set taskmanager.memory.segment-size to one (default 32kb)`,
+        { details: { key: 'segmentSizeBytes', value: opts.segmentSizeBytes } },
+      );
+    }
+    const layout = bufferPoolLayout(opts.numberOfSegments, opts.maxBufferPools);
+    const memory = new SharedArrayBuffer(opts.numberOfSegments * opts.segmentSizeBytes);
+    const control = new SharedArrayBuffer(layout.totalWords * 4);
+    const ctl = new Int32Array(control);
+    ctl[H_MAGIC] = BUFFER_POOL_MAGIC;
+    ctl[H_VERSION] = BUFFER_POOL_LAYOUT_VERSION;
+    ctl[H_NUM_SEGMENTS] = opts.numberOfSegments;
+    ctl[H_SEGMENT_SIZE] = opts.segmentSizeBytes;
+    ctl[H_MAX_POOLS] = opts.maxBufferPools;
+    ctl.fill(NO_OWNER, layout.segOwner, layout.segOwner + opts.numberOfSegments);
+    for (let p = 0; p < opts.maxBufferPools; p++) {
+      ctl[layout.poolTable + p * POOL_STRIDE + P_RETURN_HEAD] = END_OF_LIST;
+    }
+    const freeList = new SharedFreeList(
+      ctl,
+      H_FREE_HEAD,
+      H_FREE_LOCK,
+      H_NUM_AVAILABLE,
+      layout.segNext,
+      opts.numberOfSegments,
+    );
+    freeList.initializeFull();
+    this.numberOfSegments = opts.numberOfSegments;
+    this.segmentSizeBytes = opts.segmentSizeBytes;
+    this.maxBufferPools = opts.maxBufferPools;
+    this.memory = memory;
+    this.control = control;
+    this.ctl = ctl;
+    this.layout = layout;
+    this.freeList = freeList;
+    this.segments = new Array(opts.numberOfSegments);
+    this.localPools = new Array(opts.maxBufferPools);
+  }
+
+  /**
+   * Attaches to a pool created on another thread (typically in a worker, with the
+   * handle from `workerData` or a message).
+   *
+   * @param handle - the result of {@link getHandle} on the creating thread
+   * @returns an instance over the same shared memory
+   * @throws SLUICE_ERR_MEMORY_HANDLE_INVALID when `handle` is not such a handle
+   */
+  static attach(handle: NetworkBufferPoolHandle): NetworkBufferPool {
+    checkHandle(handle);
+    const pool: NetworkBufferPool = Object.create(NetworkBufferPool.prototype);
+    const ctl = new Int32Array(handle.control);
+    const layout = bufferPoolLayout(handle.numberOfSegments, handle.maxBufferPools);
+    Object.assign(pool, {
+      numberOfSegments: handle.numberOfSegments,
+      segmentSizeBytes: handle.segmentSizeBytes,
+      maxBufferPools: handle.maxBufferPools,
+      memory: handle.memory,
+      control: handle.control,
+      ctl,
+      layout,
+      freeList: new SharedFreeList(
+        ctl,
+        H_FREE_HEAD,
+        H_FREE_LOCK,
+        H_NUM_AVAILABLE,
+        layout.segNext,
+        handle.numberOfSegments,
+      ),
+      segments: new Array(handle.numberOfSegments),
+      localPools: new Array(handle.maxBufferPools),
+    });
+    return pool;
+  }
+
+  /** A structured-cloneable description of the shared memory, for {@link attach}. */
+  getHandle(): NetworkBufferPoolHandle {
+    return {
+      kind: 'sluice.NetworkBufferPool',
+      memory: this.memory,
+      control: this.control,
+      numberOfSegments: this.numberOfSegments,
+      segmentSizeBytes: this.segmentSizeBytes,
+      maxBufferPools: this.maxBufferPools,
+    };
+  }
+
+  /**
+   * Creates a `LocalBufferPool` owned by the calling thread and redistributes the
+   * excess segments between all pools of the process.
+   *
+   * @param options - required and maximum segments, subpartitions, per-channel cap
+   * @returns the new pool; its segments are requested lazily
+   * @throws SLUICE_ERR_CONFIG_INVALID for invalid options (max < required, …)
+   * @throws SLUICE_ERR_NETWORK_BUFFERS_INSUFFICIENT when the required segments of all
+   *   pools would exceed the total
+   * @throws SLUICE_ERR_NETWORK_POOL_TABLE_FULL when `maxBufferPools` pools exist
+   */
+  createBufferPool(options: Partial<LocalBufferPoolOptions> = {}): LocalBufferPool {
+    const opts = validateLocalBufferPoolOptions({ ...defaultLocalBufferPoolOptions, ...options });
+    const ctl = this.ctl;
+    let id = -1;
+    let requiredTotal = 0;
+    lockMutex(ctl, H_TABLE_LOCK);
+    try {
+      requiredTotal = Atomics.load(ctl, H_NUM_REQUIRED);
+      if (requiredTotal + opts.numberOfRequiredSegments <= this.numberOfSegments) {
+        id = this.findFreeSlotLocked();
+        if (id >= 0) {
+          const base = this.poolBase(id);
+          Atomics.store(ctl, base + P_REQUIRED, opts.numberOfRequiredSegments);
+          Atomics.store(ctl, base + P_MAX, opts.maxNumberOfSegments);
+          Atomics.store(ctl, base + P_TARGET, opts.numberOfRequiredSegments);
+          Atomics.store(ctl, base + P_OWNED, 0);
+          Atomics.store(ctl, base + P_IN_USE, 0);
+          Atomics.store(ctl, base + P_WAITING, 0);
+          Atomics.store(ctl, base + P_RETURN_HEAD, END_OF_LIST);
+          Atomics.store(ctl, base + P_STATE, POOL_REGISTERED);
+          Atomics.add(ctl, H_NUM_REQUIRED, opts.numberOfRequiredSegments);
+          if (id >= Atomics.load(ctl, H_POOL_HIGH_WATER))
+            Atomics.store(ctl, H_POOL_HIGH_WATER, id + 1);
+          this.redistributeLocked();
+        }
+      }
+    } finally {
+      unlockMutex(ctl, H_TABLE_LOCK);
+    }
+    if (requiredTotal + opts.numberOfRequiredSegments > this.numberOfSegments) {
+      const available = this.numberOfSegments - requiredTotal;
+      throw new InsufficientNetworkBuffersError(
+        `insufficient number of network buffers: required ${opts.numberOfRequiredSegments}, but only ${available} of ${this.numberOfSegments} segments of ${this.segmentSizeBytes} bytes are not required by other pools; raise taskmanager.memory.network.fraction, .min or .max (or taskmanager.memory.process.size)`,
+        {
+          details: {
+            required: opts.numberOfRequiredSegments,
+            available,
+            totalSegments: this.numberOfSegments,
+            segmentSizeBytes: this.segmentSizeBytes,
+          },
+        },
+      );
+    }
+    if (id < 0) {
+      throw new BufferPoolTableFullError(
+        `network buffer pool table full: ${this.maxBufferPools} LocalBufferPools exist; destroy the pools of finished tasks or raise NetworkBufferPoolOptions.maxBufferPools`,
+        { details: { maxBufferPools: this.maxBufferPools } },
+      );
+    }
+    const pool = new LocalBufferPool(this, id, opts);
+    this.localPools[id] = pool;
+    this.trimLocalPools();
+    return pool;
+  }
+
+  /**
+   * Rebuilds a view of a buffer handed over by index from another thread (or this
+   * one), without touching its reference count: the sender retained it for this
+   * receiver, and the receiver releases the view once.
+   *
+   * @param segmentIndex - the buffer's `segmentIndex`
+   * @param sizeBytes - bytes written by the sender
+   * @param readerIndex - read position (default 0)
+   * @returns a view whose `release()` returns the segment to its owning pool
+   * @throws SLUICE_ERR_NETWORK_BUFFER_RECYCLED when the segment has no reference
+   * @throws SLUICE_ERR_MEMORY_OUT_OF_BOUNDS for an index, size or reader index out of range
+   */
+  wrap(segmentIndex: number, sizeBytes: number, readerIndex = 0): Buffer {
+    const segment = this.getSegment(segmentIndex);
+    const ctl = this.ctl;
+    const word = Atomics.load(ctl, this.layout.segRefCount + segmentIndex);
+    const owner = Atomics.load(ctl, this.layout.segOwner + segmentIndex);
+    if ((word & REFCOUNT_COUNT_MASK) === 0 || owner === NO_OWNER) {
+      throw new BufferRecycledError(
+        `wrap(): network buffer of segment ${segmentIndex} has no reference left (owner ${owner}); the sender must retain a buffer for each receiver before handing its index over`,
+        { details: { segmentIndex, owner, refCount: word & REFCOUNT_COUNT_MASK } },
+      );
+    }
+    const local = this.localPools[owner];
+    const buffer = new Buffer(
+      segment,
+      ctl,
+      this.layout.segRefCount + segmentIndex,
+      word >>> REFCOUNT_LEASE_SHIFT,
+      local ?? this,
+      0,
+      0,
+      local === undefined ? REFCOUNT_BUSY : 0,
+    );
+    buffer.setSize(sizeBytes);
+    buffer.setReaderIndex(readerIndex);
+    return buffer;
+  }
+
+  /**
+   * Recycles a segment whose last reference was dropped on this thread while its
+   * owning pool lives on another: pushes it on the owner's return list and wakes the
+   * owner, or returns it to the free list if the owner was destroyed.
+   *
+   * @param segmentIndex - the segment, its reference word marked BUSY
+   * @remarks Called by `Buffer.release()`; not for direct use.
+   */
+  recycle(segmentIndex: number): void {
+    const ctl = this.ctl;
+    const owner = Atomics.load(ctl, this.layout.segOwner + segmentIndex);
+    if (owner === NO_OWNER) return;
+    const base = this.poolBase(owner);
+    if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) {
+      this.returnSegmentToGlobal(owner, segmentIndex);
+      return;
+    }
+    const next = this.layout.segNext + segmentIndex;
+    let head = Atomics.load(ctl, base + P_RETURN_HEAD);
+    for (;;) {
+      Atomics.store(ctl, next, head);
+      const seen = Atomics.compareExchange(ctl, base + P_RETURN_HEAD, head, segmentIndex);
+      if (seen === head) break;
+      head = seen;
+    }
+    // Destroyed while we pushed: whoever takes the list first returns its segments.
+    if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) this.drainReturnList(owner);
+    if (Atomics.load(ctl, base + P_WAITING) !== 0) {
+      Atomics.add(ctl, base + P_GENERATION, 1);
+      Atomics.notify(ctl, base + P_GENERATION);
+    }
+  }
+
+  /**
+   * Takes back every segment owned by the given pools, for pools whose thread is
+   * gone (a worker died or was terminated): the pools are unregistered, their
+   * return lists drained, and the owner table scanned for their segments.
+   *
+   * Without `force`, segments that still have references stay out until their
+   * holders release them (they then go straight to the free list); with `force`
+   * they are taken back too, and their holders' views become stale.
+   *
+   * @param poolIds - ids of the dead pools (`LocalBufferPool.id`)
+   * @param options - `force`
+   * @returns the number of segments returned to the free list
+   * @remarks Main thread (or any thread) after the owning thread has stopped; never
+   * for a pool whose thread is still running (its local cache would be stolen).
+   */
+  reclaimBufferPools(poolIds: readonly number[], options: ReclaimOptions = {}): number {
+    const ctl = this.ctl;
+    const { segOwner, segRefCount } = this.layout;
+    let returned = 0;
+    for (const id of poolIds) {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.maxBufferPools)) continue;
+      const local = this.localPools[id];
+      if (local !== undefined) {
+        local.destroy();
+        continue;
+      }
+      this.unregisterPool(id);
+      const base = this.poolBase(id);
+      returned += this.drainReturnList(id);
+      for (let i = 0; i < this.numberOfSegments; i++) {
+        if (Atomics.load(ctl, segOwner + i) !== id) continue;
+        const word = Atomics.load(ctl, segRefCount + i);
+        if ((word & REFCOUNT_BUSY) !== 0) continue; // a live thread is returning it
+        if ((word & REFCOUNT_COUNT_MASK) !== 0) {
+          if (options.force !== true) continue;
+          const lease = ((word >>> REFCOUNT_LEASE_SHIFT) + 1) & REFCOUNT_LEASE_MASK;
+          if (
+            Atomics.compareExchange(ctl, segRefCount + i, word, lease << REFCOUNT_LEASE_SHIFT) !==
+            word
+          ) {
+            i--; // a holder released meanwhile: look again
+            continue;
+          }
+        }
+        if (this.returnSegmentToGlobal(id, i)) returned++;
+      }
+      Atomics.add(ctl, base + P_GENERATION, 1);
+      Atomics.notify(ctl, base + P_GENERATION);
+    }
+    return returned;
+  }
+
+  /** Segments in the free list (Flink's `AvailableMemorySegments`). */
+  getNumberOfAvailableMemorySegments(): number {
+    return this.freeList.size();
+  }
+
+  /** Segments owned by some pool (Flink's `UsedMemorySegments`). */
+  getNumberOfUsedMemorySegments(): number {
+    return this.numberOfSegments - this.freeList.size();
+  }
+
+  /** All segments (Flink's `TotalMemorySegments`). */
+  getTotalNumberOfMemorySegments(): number {
+    return this.numberOfSegments;
+  }
+
+  /** Sum of the required segments of all registered pools. */
+  getNumberOfRequiredMemorySegments(): number {
+    return Atomics.load(this.ctl, H_NUM_REQUIRED);
+  }
+
+  /** Pools registered in the table, on any thread. */
+  getNumberOfRegisteredBufferPools(): number {
+    let n = 0;
+    const high = Atomics.load(this.ctl, H_POOL_HIGH_WATER);
+    for (let id = 0; id < high; id++) {
+      if (Atomics.load(this.ctl, this.poolBase(id) + P_STATE) === POOL_REGISTERED) n++;
+    }
+    return n;
+  }
+
+  /**
+   * The segment with the given index (a view cached per thread; no bytes copied).
+   *
+   * @param segmentIndex - 0 … numberOfSegments − 1
+   * @throws SLUICE_ERR_MEMORY_OUT_OF_BOUNDS for an index out of range
+   */
+  getSegment(segmentIndex: number): MemorySegment {
+    const cached = this.segments[segmentIndex];
+    if (cached !== undefined) return cached;
+    if (
+      !(Number.isInteger(segmentIndex) && segmentIndex >= 0 && segmentIndex < this.numberOfSegments)
+    ) {
+      throw new SegmentOutOfBoundsError(
+        `segment index ${segmentIndex} outside the network buffer pool's ${this.numberOfSegments} segments`,
+        { details: { segmentIndex, numberOfSegments: this.numberOfSegments } },
+      );
+    }
+    const segment = new MemorySegment(
+      this.memory,
+      segmentIndex * this.segmentSizeBytes,
+      this.segmentSizeBytes,
+      segmentIndex,
+    );
+    this.segments[segmentIndex] = segment;
+    return segment;
+  }
+
+  /**
+   * @internal Returns a segment owned by `poolId` to the free list, unless another
+   * thread already did (the owner word is claimed with a compare-and-swap).
+   *
+   * @returns whether this call returned it
+   */
+  returnSegmentToGlobal(poolId: number, segmentIndex: number): boolean {
+    const ctl = this.ctl;
+    const refIndex = this.layout.segRefCount + segmentIndex;
+    const word = Atomics.load(ctl, refIndex);
+    if ((word & REFCOUNT_BUSY) !== 0) Atomics.store(ctl, refIndex, word & ~REFCOUNT_BUSY);
+    if (
+      Atomics.compareExchange(ctl, this.layout.segOwner + segmentIndex, poolId, NO_OWNER) !== poolId
+    ) {
+      return false;
+    }
+    this.freeList.push(segmentIndex);
+    Atomics.sub(ctl, this.poolBase(poolId) + P_OWNED, 1);
+    this.wakeWaitingPools();
+    return true;
+  }
+
+  /** @internal Called by `LocalBufferPool.destroy()` on the owning thread. */
+  destroyBufferPool(pool: LocalBufferPool): void {
+    this.unregisterPool(pool.id);
+    if (this.localPools[pool.id] === pool) this.localPools[pool.id] = undefined;
+    this.trimLocalPools();
+  }
+
+  /**
+   * @internal Takes a pool's return list and returns its segments to the free list
+   * (the pool is destroyed).
+   *
+   * @returns the number of segments returned
+   */
+  drainReturnList(poolId: number): number {
+    const ctl = this.ctl;
+    let entry = Atomics.exchange(ctl, this.poolBase(poolId) + P_RETURN_HEAD, END_OF_LIST);
+    let returned = 0;
+    while (entry !== END_OF_LIST) {
+      const next = Atomics.load(ctl, this.layout.segNext + entry);
+      if (this.returnSegmentToGlobal(poolId, entry)) returned++;
+      entry = next;
+    }
+    return returned;
+  }
+
+  /** @internal Word index of a pool's table entry. */
+  poolBase(poolId: number): number {
+    return this.layout.poolTable + poolId * POOL_STRIDE;
+  }
+
+  /** @internal Wakes every waiting pool after segments came back to the free list. */
+  wakeWaitingPools(): void {
+    const ctl = this.ctl;
+    if (Atomics.load(ctl, H_NUM_WAITING_POOLS) === 0) return;
+    const high = Atomics.load(ctl, H_POOL_HIGH_WATER);
+    for (let id = 0; id < high; id++) {
+      const base = this.poolBase(id);
+      if (Atomics.load(ctl, base + P_WAITING) !== 0) {
+        Atomics.add(ctl, base + P_GENERATION, 1);
+        Atomics.notify(ctl, base + P_GENERATION);
+      }
+    }
+  }
+
+  private unregisterPool(id: number): void {
+    const ctl = this.ctl;
+    const base = this.poolBase(id);
+    lockMutex(ctl, H_TABLE_LOCK);
+    try {
+      if (Atomics.load(ctl, base + P_STATE) === POOL_REGISTERED) {
+        Atomics.store(ctl, base + P_STATE, POOL_DESTROYED);
+        Atomics.sub(ctl, H_NUM_REQUIRED, Atomics.load(ctl, base + P_REQUIRED));
+        if (Atomics.exchange(ctl, base + P_WAITING, 0) !== 0)
+          Atomics.sub(ctl, H_NUM_WAITING_POOLS, 1);
+        this.redistributeLocked();
+      }
+    } finally {
+      unlockMutex(ctl, H_TABLE_LOCK);
+    }
+  }
+
+  /** A free table entry, or a destroyed one whose segments have all come back. */
+  private findFreeSlotLocked(): number {
+    const ctl = this.ctl;
+    for (let id = 0; id < this.maxBufferPools; id++) {
+      const base = this.poolBase(id);
+      const state = Atomics.load(ctl, base + P_STATE);
+      if (state === POOL_FREE) return id;
+      if (
+        state === POOL_DESTROYED &&
+        Atomics.load(ctl, base + P_OWNED) === 0 &&
+        Atomics.load(ctl, base + P_RETURN_HEAD) === END_OF_LIST
+      ) {
+        return id;
+      }
+    }
+    return -1;
+  }
+
+  /** Sets every registered pool's target size; caller holds the table lock. */
+  private redistributeLocked(): void {
+    const ctl = this.ctl;
+    const high = Atomics.load(ctl, H_POOL_HIGH_WATER);
+    const ids: number[] = [];
+    const sizings: BufferPoolSizing[] = [];
+    for (let id = 0; id < high; id++) {
+      const base = this.poolBase(id);
+      if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) continue;
+      ids.push(id);
+      sizings.push({
+        required: Atomics.load(ctl, base + P_REQUIRED),
+        max: Atomics.load(ctl, base + P_MAX),
+      });
+    }
+    const targets: number[] = [];
+    redistributeBuffers(this.numberOfSegments, sizings, targets);
+    for (let k = 0; k < ids.length; k++) {
+      Atomics.store(ctl, this.poolBase(ids[k]!) + P_TARGET, targets[k]!);
+    }
+    Atomics.add(ctl, H_TABLE_GENERATION, 1);
+    for (const id of ids) {
+      const base = this.poolBase(id);
+      Atomics.add(ctl, base + P_GENERATION, 1);
+      Atomics.notify(ctl, base + P_GENERATION);
+    }
+  }
+
+  /** Lets this thread's pools return segments beyond their new size right away. */
+  private trimLocalPools(): void {
+    for (const pool of this.localPools) pool?.checkPoolSize();
+  }
+}
+
+function checkHandle(handle: NetworkBufferPoolHandle): void {
+  const fail = (why: string): never => {
+    throw new MemoryHandleInvalidError(
+      `NetworkBufferPool.attach(): not a network buffer pool handle (${why}); pass getHandle()'s result unchanged`,
+      { details: { why } },
+    );
+  };
+  if (handle === null || typeof handle !== 'object' || handle.kind !== 'sluice.NetworkBufferPool') {
+    fail('kind is not sluice.NetworkBufferPool');
+  }
+  if (
+    !(handle.memory instanceof SharedArrayBuffer) ||
+    !(handle.control instanceof SharedArrayBuffer)
+  ) {
+    fail('memory and control must be SharedArrayBuffers');
+  }
+  const ctl = new Int32Array(handle.control);
+  if (ctl.length < 16 || ctl[H_MAGIC] !== BUFFER_POOL_MAGIC) fail('bad magic');
+  if (ctl[H_VERSION] !== BUFFER_POOL_LAYOUT_VERSION) {
+    fail(`layout version ${ctl[H_VERSION]}, expected ${BUFFER_POOL_LAYOUT_VERSION}`);
+  }
+  if (
+    ctl[H_NUM_SEGMENTS] !== handle.numberOfSegments ||
+    ctl[H_SEGMENT_SIZE] !== handle.segmentSizeBytes ||
+    ctl[H_MAX_POOLS] !== handle.maxBufferPools ||
+    handle.memory.byteLength !== handle.numberOfSegments * handle.segmentSizeBytes ||
+    handle.control.byteLength !==
+      bufferPoolLayout(handle.numberOfSegments, handle.maxBufferPools).totalWords * 4
+  ) {
+    fail('sizes do not match the control block');
+  }
+}
+
+export { MAX_SEGMENTS_UNBOUNDED };
