@@ -1,0 +1,136 @@
+import type {
+  InputStatus,
+  ReaderOutput,
+  Source,
+  SourceReader,
+} from '../../api/connector/source.ts';
+import type { RuntimeContext } from '../../api/functions.ts';
+import type { SluiceError } from '../../errors.ts';
+import {
+  type ElementContext,
+  MAX_WATERMARK,
+  type Output,
+  type StreamOperator,
+  type StreamOperatorParameters,
+} from './stream-operator.ts';
+import { userFunctionFailed } from './user-function-error.ts';
+
+/**
+ * Emits reader records into the chain: sets the chain's element context (timestamp)
+ * and calls the head's output directly. One instance per source operator.
+ */
+class SourceReaderOutput<T> implements ReaderOutput<T> {
+  private readonly output: Output<T>;
+  private readonly element: ElementContext;
+
+  constructor(output: Output<T>, element: ElementContext) {
+    this.output = output;
+    this.element = element;
+  }
+
+  collect(record: T, timestamp?: number): void {
+    if (timestamp === undefined) {
+      this.element.hasTimestamp = false;
+    } else {
+      this.element.hasTimestamp = true;
+      this.element.timestamp = timestamp;
+    }
+    this.output.collect(record);
+  }
+
+  emitWatermark(watermark: number): void {
+    if (watermark <= this.element.currentWatermark) return;
+    this.element.currentWatermark = watermark;
+    this.output.emitWatermark(watermark);
+  }
+}
+
+/**
+ * Head of a source chain: owns the subtask's {@link SourceReader} and pulls a batch
+ * from it each time the task calls {@link emitNext} (Flink's `SourceOperator`).
+ *
+ * A bounded source emits the final watermark ({@link MAX_WATERMARK}) in `finish`, as
+ * Flink does at the end of input, so that event-time operators downstream fire.
+ *
+ * @throws SLUICE_ERR_OPERATOR_FUNCTION_FAILED when the reader (user or connector code) throws
+ * @remarks One instance per source subtask, owned by its task thread.
+ */
+export class SourceOperator<OUT> implements StreamOperator<OUT> {
+  readonly operatorName: string;
+  private readonly source: Source<OUT>;
+  private reader: SourceReader<OUT> | undefined;
+  private readerOutput!: SourceReaderOutput<OUT>;
+  private output!: Output<OUT>;
+  private runtimeContext!: RuntimeContext;
+
+  /**
+   * @param operatorName - name for plans and errors (`Source: numbers`)
+   * @param source - the declared source; each subtask creates its own reader
+   */
+  constructor(operatorName: string, source: Source<OUT>) {
+    this.operatorName = operatorName;
+    this.source = source;
+  }
+
+  setup(parameters: StreamOperatorParameters<OUT>): void {
+    this.output = parameters.output;
+    this.runtimeContext = parameters.runtimeContext;
+    this.readerOutput = new SourceReaderOutput(parameters.output, parameters.elementContext);
+  }
+
+  /** Creates and starts this subtask's reader. */
+  async open(): Promise<void> {
+    const ctx = this.runtimeContext;
+    try {
+      this.reader = await this.source.createReader({
+        subtaskIndex: ctx.subtaskIndex,
+        parallelism: ctx.parallelism,
+        taskName: ctx.taskName,
+        operatorName: this.operatorName,
+      });
+      await this.reader.start?.();
+    } catch (error) {
+      throw this.failed(error, 'open');
+    }
+  }
+
+  /**
+   * Emits up to `maxRecords` records through the chain.
+   *
+   * @param maxRecords - batch size (≥ 1)
+   * @returns the reader's status after the batch
+   * @throws SLUICE_ERR_OPERATOR_FUNCTION_FAILED when the reader throws
+   */
+  emitNext(maxRecords: number): InputStatus {
+    try {
+      return this.reader!.pollNext(this.readerOutput, maxRecords);
+    } catch (error) {
+      throw this.failed(error, 'pollNext');
+    }
+  }
+
+  /** Resolves when the reader may have data again. */
+  getAvailableFuture(): Promise<void> {
+    return this.reader!.isAvailable();
+  }
+
+  /** End of input: a bounded source emits the final watermark. */
+  finish(): void {
+    if (this.source.boundedness === 'BOUNDED') this.readerOutput.emitWatermark(MAX_WATERMARK);
+  }
+
+  async close(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    if (reader?.close === undefined) return;
+    try {
+      await reader.close();
+    } catch (error) {
+      throw this.failed(error, 'close');
+    }
+  }
+
+  private failed(error: unknown, phase: string): SluiceError {
+    return userFunctionFailed(error, this.runtimeContext, phase);
+  }
+}
