@@ -1,0 +1,215 @@
+import type { RuntimeContext } from '../../api/functions.ts';
+import type { JobEdge } from '../../graph/job-edge.ts';
+import type { JobVertex } from '../../graph/job-vertex.ts';
+import type { StreamNode } from '../../graph/stream-node.ts';
+import { BroadcastingOutputCollector, DISCARDING_OUTPUT } from './broadcasting-output-collector.ts';
+import { ChainingOutput } from './chaining-output.ts';
+import type { RecordWriterOutput, RecordWriterOutputFactory } from './record-writer-output.ts';
+import { HeapKeyedStateBackend } from './state/heap-keyed-state-backend.ts';
+import type { KeyedStateBackend } from './state/keyed-state-backend.ts';
+import {
+  AVAILABLE,
+  type AvailabilityProvider,
+  createElementContext,
+  type ElementContext,
+  isAvailabilityProvider,
+  isOneInputOperator,
+  type OneInputStreamOperator,
+  type Output,
+  type StreamOperator,
+} from './stream-operator.ts';
+
+/** What a chain needs from the task that runs it. */
+export interface OperatorChainContext extends RecordWriterOutputFactory {
+  /** Id of the job. */
+  readonly jobId: string;
+  /** Index of the subtask this chain runs. */
+  readonly subtaskIndex: number;
+  /** Restart attempt, 0 for the first run. */
+  readonly attemptNumber: number;
+  /**
+   * Delivers an operator event to the coordinator of stream node `nodeId` (the
+   * main thread's instance of it): a direct call in the local executor, a message
+   * to the main thread in the worker runtime.
+   */
+  sendOperatorEvent(nodeId: number, subtaskIndex: number, event: unknown): void;
+}
+
+/**
+ * The operators of one subtask of a {@link JobVertex}, wired as direct calls (Flink's
+ * `OperatorChain`): each operator's output is a {@link ChainingOutput} into the next
+ * operator, a {@link RecordWriterOutput} into an exchange, or a
+ * {@link BroadcastingOutputCollector} over several of those.
+ *
+ * ```
+ *   input ─► head.processElement ─► ChainingOutput ─► op2.processElement ─► RecordWriterOutput ─► exchange
+ *                                                      └─► ChainingOutput ─► op3 (a branch)
+ * ```
+ *
+ * Records stay raw values along the chain; their timestamp is the chain's single
+ * {@link ElementContext}. The chain allocates nothing per record.
+ *
+ * Lifecycle (as Flink's): `open` from the tail to the head (a consumer is ready before
+ * its producer emits); `finish` from the head to the tail (an operator may emit while
+ * finishing, into operators not finished yet), then end of partition on every exchange;
+ * `close` all operators, also after a failure.
+ *
+ * @remarks Built and owned by the task thread of its subtask.
+ */
+export class OperatorChain implements AvailabilityProvider {
+  readonly vertex: JobVertex;
+  readonly subtaskIndex: number;
+  /** Timestamp of the record travelling through the chain. */
+  readonly elementContext: ElementContext = createElementContext();
+  /** Operators in chain order, head first. */
+  readonly operators: readonly StreamOperator<unknown>[];
+  /** Outputs into exchanges, in the order of `vertex.outputs`. */
+  readonly recordWriterOutputs: readonly RecordWriterOutput<unknown>[];
+  /** Chaining outputs into each non-head operator, by stream node id. */
+  readonly chainingOutputs: ReadonlyMap<number, ChainingOutput<unknown>>;
+  private readonly availabilityProviders: readonly AvailabilityProvider[];
+  private readonly stateBackends: KeyedStateBackend[] = [];
+
+  /**
+   * Instantiates and wires the operators of subtask `context.subtaskIndex` of `vertex`.
+   *
+   * @param vertex - the job vertex
+   * @param context - subtask, record writer factory and operator-event channel
+   */
+  constructor(vertex: JobVertex, context: OperatorChainContext) {
+    this.vertex = vertex;
+    this.subtaskIndex = context.subtaskIndex;
+    const operators = new Map<number, StreamOperator<unknown>>();
+    for (const node of vertex.chainedNodes) operators.set(node.id, node.operatorFactory());
+
+    const writerByEdge = new Map<string, RecordWriterOutput<unknown>>();
+    const writers = vertex.outputs.map((edge: JobEdge) => {
+      const writer = context.createRecordWriterOutput(edge, this.subtaskIndex, this.elementContext);
+      writerByEdge.set(edge.streamEdge.id, writer);
+      return writer;
+    });
+    this.recordWriterOutputs = writers;
+
+    const chained = new Set(vertex.chainedEdges.map((e) => e.id));
+    const chainingOutputs = new Map<number, ChainingOutput<unknown>>();
+    for (const node of vertex.chainedNodes) {
+      const outputs: Output<unknown>[] = node.outEdges.map((edge) => {
+        if (!chained.has(edge.id)) return writerByEdge.get(edge.id)!;
+        const target = operators.get(edge.targetId)!;
+        const output = new ChainingOutput(target as OneInputStreamOperator<unknown, unknown>);
+        chainingOutputs.set(edge.targetId, output);
+        return output;
+      });
+      const output =
+        outputs.length === 0
+          ? DISCARDING_OUTPUT
+          : outputs.length === 1
+            ? outputs[0]!
+            : new BroadcastingOutputCollector(outputs);
+      operators.get(node.id)!.setup({
+        output,
+        runtimeContext: this.runtimeContextOf(node, context),
+        elementContext: this.elementContext,
+        keyedStateBackend: node.isKeyed() ? this.createStateBackend() : undefined,
+        operatorEventGateway: {
+          sendEventToCoordinator: (event) =>
+            context.sendOperatorEvent(node.id, this.subtaskIndex, event),
+        },
+      });
+    }
+    this.chainingOutputs = chainingOutputs;
+    this.operators = vertex.chainedNodes.map((n) => operators.get(n.id)!);
+    this.availabilityProviders = [
+      ...writers,
+      ...this.operators.filter((op) => isAvailabilityProvider(op)),
+    ];
+  }
+
+  /** The first operator: the source, or the one the input processor feeds. */
+  get mainOperator(): StreamOperator<unknown> {
+    return this.operators[0]!;
+  }
+
+  /**
+   * The head as a one-input operator.
+   *
+   * @throws TypeError when the head is a source
+   */
+  get headInput(): OneInputStreamOperator<unknown, unknown> {
+    const head = this.mainOperator;
+    if (!isOneInputOperator(head)) throw new TypeError(`head of ${this.vertex} takes no input`);
+    return head;
+  }
+
+  /** `true` when every exchange and every sink writer of the chain can take a batch. */
+  isAvailable(): boolean {
+    const providers = this.availabilityProviders;
+    for (let i = 0; i < providers.length; i++) if (!providers[i]!.isAvailable()) return false;
+    return true;
+  }
+
+  /** Resolves when the first unavailable output may have room again. */
+  getAvailableFuture(): Promise<void> {
+    for (const provider of this.availabilityProviders) {
+      if (!provider.isAvailable()) return provider.getAvailableFuture();
+    }
+    return AVAILABLE;
+  }
+
+  /** Opens the operators, tail first. */
+  async open(): Promise<void> {
+    for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.open();
+  }
+
+  /**
+   * End of input: finishes the operators head first, then ends every exchange.
+   */
+  async finish(): Promise<void> {
+    for (const operator of this.operators) await operator.finish();
+    for (const writer of this.recordWriterOutputs) writer.finish();
+  }
+
+  /** Hands partly filled buffers of every exchange to the consumers. */
+  flush(): void {
+    for (const writer of this.recordWriterOutputs) writer.flush();
+  }
+
+  /**
+   * Closes every operator and exchange, even when some fail.
+   *
+   * @throws the first error an operator's close raised, after closing all
+   */
+  async close(): Promise<void> {
+    let firstError: unknown;
+    for (const operator of this.operators) {
+      try {
+        await operator.close();
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    for (const writer of this.recordWriterOutputs) writer.close();
+    for (const backend of this.stateBackends) backend.dispose();
+    if (firstError !== undefined) throw firstError;
+  }
+
+  private createStateBackend(): KeyedStateBackend {
+    const backend = new HeapKeyedStateBackend();
+    this.stateBackends.push(backend);
+    return backend;
+  }
+
+  private runtimeContextOf(node: StreamNode, context: OperatorChainContext): RuntimeContext {
+    const vertex = this.vertex;
+    return {
+      jobId: context.jobId,
+      taskName: vertex.name,
+      taskNameWithSubtasks: `${vertex.name} (${this.subtaskIndex + 1}/${vertex.parallelism})`,
+      operatorName: node.name,
+      subtaskIndex: this.subtaskIndex,
+      parallelism: vertex.parallelism,
+      maxParallelism: node.maxParallelism,
+      attemptNumber: context.attemptNumber,
+    };
+  }
+}
