@@ -1,0 +1,416 @@
+/**
+ * The stream classes of the DataStream API, with Flink's names and typed end to end:
+ * `DataStream<T>`, `SingleOutputStreamOperator<T>` (a stream made by an operator: it
+ * can be named, given a uid, a parallelism, ...), `DataStreamSource<T>` and
+ * `KeyedStream<T, K>`.
+ *
+ * ```
+ *   env.fromElements('a b', 'b')          DataStreamSource<string>
+ *     .flatMap((line, out) => ...)        SingleOutputStreamOperator<[string, number]>
+ *     .keyBy(([word]) => word)            KeyedStream<[string, number], string>
+ *     .sum(1)                             SingleOutputStreamOperator<[string, number]>
+ *     .print()                            DataStreamSink<[string, number]>
+ * ```
+ *
+ * Each call records a transformation in the environment; nothing runs until the job is
+ * executed. The four classes share one module because they refer to each other both
+ * ways (`keyBy` makes a `KeyedStream`, which is a `DataStream`): split into files, the
+ * import cycle would break class extension at load time.
+ *
+ * @remarks Built on the thread that declares the job (the main thread and every worker).
+ */
+
+import { PrintSink } from '../connectors/print/print-sink.ts';
+import {
+  BroadcastPartitioner,
+  ForwardPartitioner,
+  KeyGroupStreamPartitioner,
+  RebalancePartitioner,
+  type StreamPartitioner,
+} from '../graph/stream-partitioner.ts';
+import { ProcessOperator } from '../runtime/operators/process-operator.ts';
+import { StreamFilter } from '../runtime/operators/stream-filter.ts';
+import { StreamFlatMap } from '../runtime/operators/stream-flat-map.ts';
+import { StreamGroupedReduce } from '../runtime/operators/stream-grouped-reduce.ts';
+import { StreamMap } from '../runtime/operators/stream-map.ts';
+import {
+  ChainingStrategy,
+  type OneInputStreamOperator,
+} from '../runtime/operators/stream-operator.ts';
+import { type AggregationKind, createAggregator } from './aggregation-functions.ts';
+import type { Sink } from './connector/sink.ts';
+import { applySetting, DataStreamSink } from './data-stream-sink.ts';
+import {
+  type FilterFunctionLike,
+  type FlatMapFunctionLike,
+  type Key,
+  type KeySelector,
+  type KeySelectorLike,
+  type MapFunctionLike,
+  type NumericField,
+  type ProcessFunctionLike,
+  type ReduceFunction,
+  type ReduceFunctionLike,
+  toFilterFunction,
+  toFlatMapFunction,
+  toKeySelector,
+  toMapFunction,
+  toProcessFunction,
+  toReduceFunction,
+} from './functions.ts';
+import { InvalidApiUseError } from './invalid-api-use-error.ts';
+import type { StreamExecutionEnvironment } from './stream-execution-environment.ts';
+import {
+  OneInputTransformation,
+  PartitionTransformation,
+  SinkTransformation,
+  type Transformation,
+  UnionTransformation,
+} from './transformation.ts';
+
+/**
+ * A stream of records of type `T` (Flink's `DataStream`).
+ *
+ * @remarks Built on the thread that declares the job.
+ */
+export class DataStream<T> {
+  protected readonly environment: StreamExecutionEnvironment;
+  /** What this stream is the output of. */
+  readonly transformation: Transformation<T>;
+
+  /**
+   * @param environment - the environment that records the job
+   * @param transformation - the transformation whose output this stream is
+   */
+  constructor(environment: StreamExecutionEnvironment, transformation: Transformation<T>) {
+    this.environment = environment;
+    this.transformation = transformation;
+  }
+
+  /** The environment this stream belongs to. */
+  getExecutionEnvironment(): StreamExecutionEnvironment {
+    return this.environment;
+  }
+
+  /** Id of the underlying transformation (declaration order). */
+  getId(): number {
+    return this.transformation.id;
+  }
+
+  /** Transforms each record into one record (operator `Map`). */
+  map<R>(mapper: MapFunctionLike<T, R>): SingleOutputStreamOperator<R> {
+    const fn = toMapFunction(mapper);
+    return this.transform('Map', 'StreamMap', (name) => new StreamMap<T, R>(name, fn));
+  }
+
+  /** Keeps the records for which `filter` returns `true` (operator `Filter`). */
+  filter(filter: FilterFunctionLike<T>): SingleOutputStreamOperator<T> {
+    const fn = toFilterFunction(filter);
+    return this.transform('Filter', 'StreamFilter', (name) => new StreamFilter<T>(name, fn));
+  }
+
+  /** Emits zero or more records per record through a collector (operator `Flat Map`). */
+  flatMap<R>(flatMapper: FlatMapFunctionLike<T, R>): SingleOutputStreamOperator<R> {
+    const fn = toFlatMapFunction(flatMapper);
+    return this.transform('Flat Map', 'StreamFlatMap', (name) => new StreamFlatMap<T, R>(name, fn));
+  }
+
+  /** Runs a low-level process function per record (operator `Process`). */
+  process<R>(processFunction: ProcessFunctionLike<T, R>): SingleOutputStreamOperator<R> {
+    const fn = toProcessFunction(processFunction);
+    return this.transform(
+      'Process',
+      'ProcessOperator',
+      (name) => new ProcessOperator<T, R>(name, fn),
+    );
+  }
+
+  /**
+   * Adds a custom one-input operator (Flink's `DataStream.transform`).
+   *
+   * @param operatorName - name of the operator
+   * @param operatorClass - class name shown in plans
+   * @param factory - creates one operator per subtask, given its final name
+   */
+  transform<R>(
+    operatorName: string,
+    operatorClass: string,
+    factory: (operatorName: string) => OneInputStreamOperator<T, R>,
+  ): SingleOutputStreamOperator<R> {
+    return this.addOneInput(operatorName, operatorClass, factory, undefined);
+  }
+
+  /**
+   * Partitions the stream by key: records with the same key go to the same subtask
+   * (key groups, Flink's `keyBy`). The selector must be deterministic.
+   *
+   * @param keySelector - the key of a record: a string, number, bigint, boolean or a flat array of those
+   */
+  keyBy<K extends Key>(keySelector: KeySelectorLike<T, K>): KeyedStream<T, K> {
+    const selector = toKeySelector(keySelector);
+    const partitioner = new KeyGroupStreamPartitioner<T, K>(selector);
+    return new KeyedStream<T, K>(this.environment, this.partitioned(partitioner), selector);
+  }
+
+  /** Round-robin over the downstream subtasks (Flink's `rebalance`). */
+  rebalance(): DataStream<T> {
+    return new DataStream(this.environment, this.partitioned(new RebalancePartitioner<T>()));
+  }
+
+  /** Every record to every downstream subtask (Flink's `broadcast`). */
+  broadcast(): DataStream<T> {
+    return new DataStream(this.environment, this.partitioned(new BroadcastPartitioner<T>()));
+  }
+
+  /**
+   * Subtask i to subtask i (Flink's `forward`); the consumer must have the same
+   * parallelism, else planning fails with `SLUICE_ERR_GRAPH_FORWARD_PARALLELISM`.
+   */
+  forward(): DataStream<T> {
+    return new DataStream(this.environment, this.partitioned(new ForwardPartitioner<T>()));
+  }
+
+  /**
+   * Merges streams of the same type (Flink's `union`); the consumer reads all of them.
+   *
+   * @throws SLUICE_ERR_API_INVALID_USE when a stream belongs to another environment
+   */
+  union(...streams: DataStream<T>[]): DataStream<T> {
+    for (const stream of streams) {
+      if (stream.transformation.environmentToken !== this.transformation.environmentToken) {
+        throw new InvalidApiUseError(
+          `union(): stream "${stream.transformation.name}" belongs to another StreamExecutionEnvironment; ` +
+            'build every stream of a job from the same environment',
+        );
+      }
+    }
+    const env = this.environment;
+    const union = new UnionTransformation<T>(env.nextVirtualId(), env.token, [
+      this.transformation,
+      ...streams.map((s) => s.transformation),
+    ]);
+    env.registerTransformation(union);
+    return new DataStream(env, union);
+  }
+
+  /** Writes the stream to a sink (Flink's `sinkTo`); the node is named `Sink: Writer`. */
+  sinkTo(sink: Sink<T>): DataStreamSink<T> {
+    const env = this.environment;
+    const t = new SinkTransformation<T>(
+      env.nextId(),
+      env.token,
+      'Sink: Writer',
+      this.transformation,
+      sink,
+    );
+    env.addOperator(t);
+    return new DataStreamSink(t);
+  }
+
+  /**
+   * Prints each record to standard output (`Sink: Print to Std. Out`), prefixed with
+   * `<subtask number>> ` when the sink is parallel, as Flink does.
+   *
+   * @param sinkIdentifier - printed before the subtask number (`id:2> ...`)
+   */
+  print(sinkIdentifier?: string): DataStreamSink<T> {
+    return this.sinkTo(new PrintSink<T>(sinkIdentifier ?? '')).name('Print to Std. Out');
+  }
+
+  /** Like {@link print}, to standard error (`Sink: Print to Std. Err`). */
+  printToErr(sinkIdentifier?: string): DataStreamSink<T> {
+    const sink = new PrintSink<T>({ sinkIdentifier: sinkIdentifier ?? '', stdErr: true });
+    return this.sinkTo(sink).name('Print to Std. Err');
+  }
+
+  /**
+   * Runs the job in this thread with a collect sink on this stream and returns the
+   * stream's records (Flink's `executeAndCollect`). For tests and small, bounded results.
+   *
+   * @param jobName - job name (default: the environment's)
+   * @returns the records, in the order their batches arrived
+   * @throws SLUICE_ERR_GRAPH_* when the job is invalid; SLUICE_ERR_OPERATOR_FUNCTION_FAILED when user code throws
+   */
+  executeAndCollect(jobName?: string): Promise<T[]> {
+    return this.environment.executeAndCollect(this, jobName);
+  }
+
+  /** A stream that adds a partitioner to the edges out of this one. */
+  protected partitioned(partitioner: StreamPartitioner<T>): PartitionTransformation<T> {
+    const env = this.environment;
+    const t = new PartitionTransformation<T>(
+      env.nextVirtualId(),
+      env.token,
+      this.transformation,
+      partitioner,
+    );
+    env.registerTransformation(t);
+    return t;
+  }
+
+  protected addOneInput<R>(
+    operatorName: string,
+    operatorClass: string,
+    factory: (operatorName: string) => OneInputStreamOperator<T, R>,
+    stateKeySelector: KeySelector<T, Key> | undefined,
+  ): SingleOutputStreamOperator<R> {
+    const env = this.environment;
+    const t = new OneInputTransformation<T, R>(
+      env.nextId(),
+      env.token,
+      operatorName,
+      this.transformation,
+      operatorClass,
+      factory,
+      stateKeySelector,
+    );
+    env.addOperator(t);
+    return new SingleOutputStreamOperator<R>(env, t);
+  }
+}
+
+/**
+ * A stream produced by one operator, whose settings can be changed (Flink's
+ * `SingleOutputStreamOperator`). Setters return `this` for chaining calls.
+ */
+export class SingleOutputStreamOperator<T> extends DataStream<T> {
+  /** Prefix of the node name (`Source: ` for sources). */
+  protected readonly namePrefix: string = '';
+
+  /** Sets the operator's name. */
+  name(name: string): this {
+    applySetting(this.transformation, { name, prefix: this.namePrefix });
+    return this;
+  }
+
+  /** The operator's name. */
+  getName(): string {
+    return this.transformation.name;
+  }
+
+  /** Sets a stable id, the basis of the operator id (keep it when the job changes). */
+  uid(uid: string): this {
+    applySetting(this.transformation, { uid });
+    return this;
+  }
+
+  /** Sets a longer description for plans. */
+  setDescription(description: string): this {
+    applySetting(this.transformation, { description });
+    return this;
+  }
+
+  /** Sets the number of parallel subtasks. @throws SLUICE_ERR_API_INVALID_USE unless a positive integer */
+  setParallelism(parallelism: number): this {
+    applySetting(this.transformation, { parallelism });
+    return this;
+  }
+
+  /** The parallelism: the one set, or the environment's default. */
+  getParallelism(): number {
+    return this.transformation.parallelism ?? this.environment.getParallelism();
+  }
+
+  /** Sets the number of key groups of this operator. @throws SLUICE_ERR_API_INVALID_USE unless a positive integer */
+  setMaxParallelism(maxParallelism: number): this {
+    applySetting(this.transformation, { maxParallelism });
+    return this;
+  }
+
+  /**
+   * Sets the slot sharing group. Operators of different groups never share a slot and
+   * are never chained; unset, an operator inherits its inputs' group.
+   */
+  slotSharingGroup(group: string): this {
+    applySetting(this.transformation, { slotSharingGroup: group });
+    return this;
+  }
+
+  /** Never chain this operator, neither to its input nor to its consumers. */
+  disableChaining(): this {
+    applySetting(this.transformation, { chainingStrategy: ChainingStrategy.NEVER });
+    return this;
+  }
+
+  /** Start a new chain at this operator (its consumers may still chain to it). */
+  startNewChain(): this {
+    applySetting(this.transformation, { chainingStrategy: ChainingStrategy.HEAD });
+    return this;
+  }
+}
+
+/** A stream read from a source (Flink's `DataStreamSource`); named `Source: <name>`. */
+export class DataStreamSource<T> extends SingleOutputStreamOperator<T> {
+  protected override readonly namePrefix: string = 'Source: ';
+}
+
+/**
+ * A stream partitioned by key (Flink's `KeyedStream`): the rolling aggregations keep
+ * one aggregate per key and emit the updated aggregate for every record.
+ */
+export class KeyedStream<T, K extends Key> extends DataStream<T> {
+  private readonly keySelector: KeySelector<T, K>;
+
+  /**
+   * @param environment - the environment
+   * @param transformation - the keyBy partitioning
+   * @param keySelector - the key selector of the keyBy
+   */
+  constructor(
+    environment: StreamExecutionEnvironment,
+    transformation: PartitionTransformation<T>,
+    keySelector: KeySelector<T, K>,
+  ) {
+    super(environment, transformation);
+    this.keySelector = keySelector;
+  }
+
+  /** The key selector of the keyBy. */
+  getKeySelector(): KeySelector<T, K> {
+    return this.keySelector;
+  }
+
+  /** Rolling reduce per key (operator `Keyed Reduce`). */
+  reduce(reducer: ReduceFunctionLike<T>): SingleOutputStreamOperator<T> {
+    return this.keyedReduce('Keyed Reduce', toReduceFunction(reducer));
+  }
+
+  /** Rolling sum of a numeric field (a property name, or a tuple position). */
+  sum(field: NumericField<T>): SingleOutputStreamOperator<T> {
+    return this.aggregate('sum', field);
+  }
+
+  /** Rolling minimum of a field; the other fields are the key's first record's. */
+  min(field: NumericField<T>): SingleOutputStreamOperator<T> {
+    return this.aggregate('min', field);
+  }
+
+  /** Rolling maximum of a field; the other fields are the key's first record's. */
+  max(field: NumericField<T>): SingleOutputStreamOperator<T> {
+    return this.aggregate('max', field);
+  }
+
+  /** The record with the smallest value of a field so far (the earlier on ties). */
+  minBy(field: NumericField<T>): SingleOutputStreamOperator<T> {
+    return this.aggregate('minBy', field);
+  }
+
+  /** The record with the largest value of a field so far (the earlier on ties). */
+  maxBy(field: NumericField<T>): SingleOutputStreamOperator<T> {
+    return this.aggregate('maxBy', field);
+  }
+
+  private aggregate(kind: AggregationKind, field: PropertyKey): SingleOutputStreamOperator<T> {
+    return this.keyedReduce('Keyed Aggregation', createAggregator<T>(kind, field));
+  }
+
+  private keyedReduce(name: string, fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
+    const selector = this.keySelector;
+    return this.addOneInput(
+      name,
+      'StreamGroupedReduce',
+      (operatorName) => new StreamGroupedReduce<T, K>(operatorName, fn, selector),
+      selector as KeySelector<T, Key>,
+    );
+  }
+}
