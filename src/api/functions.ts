@@ -100,13 +100,13 @@ export interface ProcessFunction<I, O> extends RichFunction {
 }
 
 /**
- * Keys a stream may be partitioned by: primitives or flat arrays of primitives (a
- * composite key, like Flink's `Tuple` keys). Keys are hashed into key groups with
+ * Keys a stream may be partitioned by (`src/types`' `Key`): a number, string, bigint
+ * (int64), boolean, byte string (`Uint8Array`), or an array of keys (a composite key,
+ * like Flink's `Tuple` keys). Keys are hashed with `src/types`' `hashKey` (murmur3 of
+ * the key's serialized bytes, the same on every worker) and placed in key groups with
  * Flink's key-group assignment.
  */
-export type KeyPrimitive = string | number | bigint | boolean;
-/** A key: a primitive or a flat array of primitives. */
-export type Key = KeyPrimitive | readonly KeyPrimitive[];
+export type { Key } from '../types/key-serializer.ts';
 
 /** Plain-function or object form of a map function. */
 export type MapFunctionLike<T, R> = MapFunction<T, R> | ((value: T) => R);

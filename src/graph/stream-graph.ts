@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../errors.ts';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../types/key-group-range-assignment.ts';
 import {
   DuplicateUidError,
   EmptyGraphError,
@@ -9,7 +10,6 @@ import {
   NoSinkError,
   NotKeyedError,
 } from './graph-errors.ts';
-import { UPPER_BOUND_MAX_PARALLELISM } from './key-group-range-assignment.ts';
 import { StreamEdge } from './stream-edge.ts';
 import { StreamNode, type StreamNodeSpec } from './stream-node.ts';
 import {

@@ -17,7 +17,7 @@
 import type { Key, KeySelector } from '../api/functions.ts';
 import { SluiceError } from '../errors.ts';
 import { UserFunctionError } from '../runtime/operators/user-function-error.ts';
-import { assignKeyToParallelOperator } from './key-group-range-assignment.ts';
+import { assignKeyToParallelOperator } from '../types/key-group-range-assignment.ts';
 
 /** Ship strategy of an edge, as Flink names it in its plan JSON. */
 export type ShipStrategy = 'FORWARD' | 'REBALANCE' | 'HASH' | 'BROADCAST';
@@ -168,7 +168,7 @@ export class KeyGroupStreamPartitioner<T, K extends Key> extends StreamPartition
       throw new UserFunctionError(
         `key selector of the keyBy() in front of operator "${this.targetOperatorName}" threw in ` +
           `upstream subtask index ${this.writerSubtaskIndex}: ${error instanceof Error ? error.message : String(error)}; ` +
-          'return a string, number, bigint, boolean or an array of those',
+          'return a number, string, bigint, boolean, Uint8Array or an array of those (never null)',
         {
           cause: error,
           details: { operatorName: this.targetOperatorName, phase: 'getKey' },

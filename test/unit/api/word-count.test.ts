@@ -8,7 +8,7 @@ import type {
 } from '../../../src/api/functions.ts';
 import { StreamExecutionEnvironment } from '../../../src/api/stream-execution-environment.ts';
 import { CollectSink } from '../../../src/connectors/collect/collect-sink.ts';
-import { assignKeyToParallelOperator } from '../../../src/graph/key-group-range-assignment.ts';
+import { assignKeyToParallelOperator } from '../../../src/types/key-group-range-assignment.ts';
 
 const TEXT = `To be, or not to be, that is the question:
 Whether 'tis nobler in the mind to suffer

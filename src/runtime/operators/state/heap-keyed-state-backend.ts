@@ -3,8 +3,10 @@
  * without key-group partitioning or snapshots yet).
  *
  * Primitive keys are used as `Map` keys directly (no allocation). Composite keys
- * (arrays) are not equal by identity, so they are turned into one canonical string
- * per record — one allocation per record for array keys only.
+ * (arrays) and byte-string keys are not equal by identity, so they are turned into
+ * the latin1 string of their serialized bytes (`src/types`' `serializeKey`, the same
+ * encoding the state backend in managed memory will use) — an allocation per record
+ * for those keys only.
  *
  * This backend is a stand-in: keyed state in managed memory (serialized keys and
  * values in segments, partitioned by key group) replaces it in a later issue behind
@@ -13,23 +15,25 @@
  * @remarks Owned by one task thread; one instance per keyed operator instance.
  */
 
-import type { Key, KeyPrimitive } from '../../../api/functions.ts';
+import type { Key } from '../../../api/functions.ts';
+import { serializeKey } from '../../../types/key-serializer.ts';
 import type { KeyedStateBackend, ValueState } from './keyed-state-backend.ts';
 
-/** A `Map` key for a Sluice {@link Key}: the key itself, or a canonical string for arrays. */
-export function toMapKey(key: Key): KeyPrimitive {
-  if (!Array.isArray(key)) return key as KeyPrimitive;
-  let out = '\u0000[';
-  for (let i = 0; i < key.length; i++) {
-    const part = key[i] as KeyPrimitive;
-    // Tag each part with its type so that [1] and ['1'] stay different keys.
-    out += `${typeof part}:${String(part).length}:${String(part)};`;
-  }
-  return out;
+/** What a {@link Key} becomes as a `Map` key. */
+type MapKey = string | number | bigint | boolean;
+
+/**
+ * A `Map` key for a Sluice {@link Key}: the key itself when primitive, else the latin1
+ * string of its serialized bytes, prefixed with a NUL so it cannot equal a string key.
+ */
+export function toMapKey(key: Key): MapKey {
+  if (typeof key !== 'object') return key;
+  const bytes = serializeKey(key);
+  return `\u0000${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}`;
 }
 
 class HeapValueState<V> implements ValueState<V> {
-  readonly values = new Map<KeyPrimitive, V>();
+  readonly values = new Map<MapKey, V>();
   private readonly backend: HeapKeyedStateBackend;
 
   constructor(backend: HeapKeyedStateBackend) {
@@ -56,13 +60,13 @@ class HeapValueState<V> implements ValueState<V> {
  */
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** `Map` key of the current key; read by the state handles. */
-  currentMapKey: KeyPrimitive = '';
+  currentMapKey: MapKey = '';
   private currentKey: Key = '';
   private readonly states = new Map<string, HeapValueState<unknown>>();
 
   setCurrentKey(key: Key): void {
     this.currentKey = key;
-    this.currentMapKey = typeof key === 'object' ? toMapKey(key) : key;
+    this.currentMapKey = typeof key === 'object' ? toMapKey(key) : (key as MapKey);
   }
 
   getCurrentKey(): Key {
@@ -79,7 +83,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   numKeys(): number {
-    const keys = new Set<KeyPrimitive>();
+    const keys = new Set<MapKey>();
     for (const state of this.states.values()) for (const key of state.values.keys()) keys.add(key);
     return keys.size;
   }

@@ -110,7 +110,7 @@ describe('LocalExecutor', () => {
     await expect(env.executeLocal()).rejects.toThrowError(
       expect.objectContaining({
         code: 'SLUICE_ERR_OPERATOR_FUNCTION_FAILED',
-        message: expect.stringMatching(/keyBy\(\) in front of operator "Keyed Reduce".*type null/),
+        message: expect.stringMatching(/keyBy\(\) in front of operator "Keyed Reduce".*got null/),
       }),
     );
   });

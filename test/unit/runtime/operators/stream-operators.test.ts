@@ -115,6 +115,22 @@ describe('stream operators', () => {
     expect(h.keyedStateBackend!.numKeys()).toBe(3);
   });
 
+  it('keeps byte-string and nested keys apart by content, not identity', () => {
+    const backend = new HeapKeyedStateBackend();
+    const state = backend.getValueState<number>('s');
+    backend.setCurrentKey(new Uint8Array([1, 2]));
+    state.update(1);
+    backend.setCurrentKey(['a', ['b', 1]]);
+    state.update(2);
+    backend.setCurrentKey(new Uint8Array([1, 2]));
+    expect(state.value()).toBe(1);
+    backend.setCurrentKey(['a', ['b', 1]]);
+    expect(state.value()).toBe(2);
+    backend.setCurrentKey('a');
+    expect(state.value()).toBeUndefined();
+    expect(backend.numKeys()).toBe(2);
+  });
+
   it('wraps a throwing function in a coded error naming operator, task and subtask', () => {
     const op = new StreamMap('Parse', {
       map: (s: string) => {
