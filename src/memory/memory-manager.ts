@@ -25,16 +25,8 @@ import {
   type MemoryManagerLayout,
   memoryManagerLayout,
   NO_OWNER,
-  O_KEY,
-  O_KEY_HASH,
-  O_KEY_LENGTH,
-  O_PAGES,
-  O_RESERVED_BYTES,
-  O_STATE,
-  OWNER_FREE,
-  OWNER_STRIDE,
-  OWNER_USED,
 } from './memory-manager-layout.ts';
+import { MemoryOwnerTable, type OwnerKey, ownerKey } from './memory-owner-table.ts';
 import { MemorySegment } from './memory-segment.ts';
 import { SharedFreeList } from './shared-free-list.ts';
 import { lockMutex, unlockMutex } from './shared-mutex.ts';
@@ -96,7 +88,6 @@ export interface MemoryManagerHandle {
   readonly maxOwners: number;
 }
 
-const encoder = new TextEncoder();
 const REMEDY =
   'raise taskmanager.memory.managed.size or taskmanager.memory.managed.fraction (of taskmanager.memory.process.size)';
 
@@ -131,7 +122,7 @@ export class MemoryManager {
   private readonly control: SharedArrayBuffer;
   private readonly ctl: Int32Array;
   private readonly f64: Float64Array;
-  private readonly bytes: Uint8Array;
+  private readonly owners: MemoryOwnerTable;
   private readonly layout: MemoryManagerLayout;
   private readonly freeList: SharedFreeList;
   private readonly pages: (MemorySegment | undefined)[];
@@ -176,7 +167,7 @@ export class MemoryManager {
     this.control = control;
     this.ctl = ctl;
     this.f64 = new Float64Array(control);
-    this.bytes = new Uint8Array(control);
+    this.owners = new MemoryOwnerTable(control, layout, opts.maxOwners);
     this.layout = layout;
     this.freeList = new SharedFreeList(
       ctl,
@@ -210,7 +201,7 @@ export class MemoryManager {
       control: handle.control,
       ctl,
       f64: new Float64Array(handle.control),
-      bytes: new Uint8Array(handle.control),
+      owners: new MemoryOwnerTable(handle.control, layout, handle.maxOwners),
       layout,
       freeList: new SharedFreeList(
         ctl,
@@ -255,17 +246,16 @@ export class MemoryManager {
     let availablePages = 0;
     lockMutex(ctl, M_LOCK);
     try {
-      slot = this.findOwnerLocked(key, true);
+      slot = this.owners.find(key, true);
       if (slot >= 0) {
         availablePages = Math.floor(this.availableBytesLocked() / this.pageSizeBytes);
         if (numPages <= availablePages) {
           const n = this.freeList.popMany(taken, 0, numPages);
           for (let k = 0; k < n; k++) Atomics.store(ctl, this.layout.pageOwner + taken[k]!, slot);
-          const base = this.ownerBase(slot);
-          Atomics.add(ctl, base + O_PAGES, n);
+          this.owners.addPages(slot, n);
           Atomics.add(ctl, M_ALLOCATED_PAGES, n);
         } else {
-          this.freeOwnerIfEmptyLocked(slot);
+          this.owners.freeIfEmpty(slot);
         }
       }
     } finally {
@@ -340,9 +330,9 @@ export class MemoryManager {
     let freed = 0;
     lockMutex(ctl, M_LOCK);
     try {
-      const slot = this.findOwnerLocked(key, false);
+      const slot = this.owners.find(key, false);
       if (slot >= 0) {
-        if (Atomics.load(ctl, this.ownerBase(slot) + O_PAGES) > 0) {
+        if (this.owners.pages(slot) > 0) {
           for (let page = 0; page < this.numberOfPages; page++) {
             if (Atomics.load(ctl, this.layout.pageOwner + page) === slot) {
               this.freePageLocked(page);
@@ -350,10 +340,10 @@ export class MemoryManager {
             }
           }
         }
-        const reservedIndex = (this.ownerBase(slot) + O_RESERVED_BYTES) >> 1;
-        this.f64[M_F64_RESERVED_BYTES] = this.f64[M_F64_RESERVED_BYTES]! - this.f64[reservedIndex]!;
-        this.f64[reservedIndex] = 0;
-        this.freeOwnerIfEmptyLocked(slot);
+        this.f64[M_F64_RESERVED_BYTES] =
+          this.f64[M_F64_RESERVED_BYTES]! - this.owners.reserved(slot);
+        this.owners.setReserved(slot, 0);
+        this.owners.freeIfEmpty(slot);
       }
     } finally {
       unlockMutex(ctl, M_LOCK);
@@ -369,10 +359,7 @@ export class MemoryManager {
       for (let page = 0; page < this.numberOfPages; page++) {
         if (Atomics.load(ctl, this.layout.pageOwner + page) !== NO_OWNER) this.freePageLocked(page);
       }
-      for (let slot = 0; slot < this.maxOwners; slot++) {
-        this.f64[(this.ownerBase(slot) + O_RESERVED_BYTES) >> 1] = 0;
-        Atomics.store(ctl, this.ownerBase(slot) + O_STATE, OWNER_FREE);
-      }
+      this.owners.clear();
       this.f64[M_F64_RESERVED_BYTES] = 0;
     } finally {
       unlockMutex(ctl, M_LOCK);
@@ -395,15 +382,14 @@ export class MemoryManager {
     let available = 0;
     lockMutex(ctl, M_LOCK);
     try {
-      slot = this.findOwnerLocked(key, true);
+      slot = this.owners.find(key, true);
       if (slot >= 0) {
         available = this.availableBytesLocked();
         if (bytes <= available) {
-          const reservedIndex = (this.ownerBase(slot) + O_RESERVED_BYTES) >> 1;
-          this.f64[reservedIndex] = this.f64[reservedIndex]! + bytes;
+          this.owners.setReserved(slot, this.owners.reserved(slot) + bytes);
           this.f64[M_F64_RESERVED_BYTES] = this.f64[M_F64_RESERVED_BYTES]! + bytes;
         } else {
-          this.freeOwnerIfEmptyLocked(slot);
+          this.owners.freeIfEmpty(slot);
         }
       }
     } finally {
@@ -432,14 +418,13 @@ export class MemoryManager {
     let reserved = 0;
     lockMutex(ctl, M_LOCK);
     try {
-      const slot = this.findOwnerLocked(key, false);
+      const slot = this.owners.find(key, false);
       if (slot >= 0) {
-        const reservedIndex = (this.ownerBase(slot) + O_RESERVED_BYTES) >> 1;
-        reserved = this.f64[reservedIndex]!;
+        reserved = this.owners.reserved(slot);
         if (bytes <= reserved) {
-          this.f64[reservedIndex] = reserved - bytes;
+          this.owners.setReserved(slot, reserved - bytes);
           this.f64[M_F64_RESERVED_BYTES] = this.f64[M_F64_RESERVED_BYTES]! - bytes;
-          this.freeOwnerIfEmptyLocked(slot);
+          this.owners.freeIfEmpty(slot);
         }
       }
     } finally {
@@ -488,8 +473,8 @@ export class MemoryManager {
     const key = ownerKey(owner);
     lockMutex(this.ctl, M_LOCK);
     try {
-      const slot = this.findOwnerLocked(key, false);
-      return slot < 0 ? 0 : Atomics.load(this.ctl, this.ownerBase(slot) + O_PAGES);
+      const slot = this.owners.find(key, false);
+      return slot < 0 ? 0 : this.owners.pages(slot);
     } finally {
       unlockMutex(this.ctl, M_LOCK);
     }
@@ -500,8 +485,8 @@ export class MemoryManager {
     const key = ownerKey(owner);
     lockMutex(this.ctl, M_LOCK);
     try {
-      const slot = this.findOwnerLocked(key, false);
-      return slot < 0 ? 0 : this.f64[(this.ownerBase(slot) + O_RESERVED_BYTES) >> 1]!;
+      const slot = this.owners.find(key, false);
+      return slot < 0 ? 0 : this.owners.reserved(slot);
     } finally {
       unlockMutex(this.ctl, M_LOCK);
     }
@@ -540,10 +525,6 @@ export class MemoryManager {
     return segment;
   }
 
-  private ownerBase(slot: number): number {
-    return this.layout.ownerTable + slot * OWNER_STRIDE;
-  }
-
   private availableBytesLocked(): number {
     const allocated = Atomics.load(this.ctl, M_ALLOCATED_PAGES);
     return (this.numberOfPages - allocated) * this.pageSizeBytes - this.f64[M_F64_RESERVED_BYTES]!;
@@ -555,54 +536,9 @@ export class MemoryManager {
     this.freeList.push(page);
     Atomics.sub(ctl, M_ALLOCATED_PAGES, 1);
     if (slot !== NO_OWNER) {
-      const base = this.ownerBase(slot);
-      Atomics.sub(ctl, base + O_PAGES, 1);
-      this.freeOwnerIfEmptyLocked(slot);
+      this.owners.addPages(slot, -1);
+      this.owners.freeIfEmpty(slot);
     }
-  }
-
-  private freeOwnerIfEmptyLocked(slot: number): void {
-    const base = this.ownerBase(slot);
-    if (
-      Atomics.load(this.ctl, base + O_PAGES) === 0 &&
-      this.f64[(base + O_RESERVED_BYTES) >> 1] === 0
-    ) {
-      Atomics.store(this.ctl, base + O_STATE, OWNER_FREE);
-    }
-  }
-
-  /** The owner's slot, optionally creating it; -1 when absent (or the table is full). */
-  private findOwnerLocked(key: OwnerKey, create: boolean): number {
-    if (key.bytes.length > MAX_OWNER_KEY_BYTES) return -1;
-    const ctl = this.ctl;
-    let free = -1;
-    for (let slot = 0; slot < this.maxOwners; slot++) {
-      const base = this.ownerBase(slot);
-      if (Atomics.load(ctl, base + O_STATE) !== OWNER_USED) {
-        if (free < 0) free = slot;
-        continue;
-      }
-      if (ctl[base + O_KEY_HASH] !== key.hash || ctl[base + O_KEY_LENGTH] !== key.bytes.length)
-        continue;
-      const start = (base + O_KEY) * 4;
-      let same = true;
-      for (let b = 0; b < key.bytes.length; b++) {
-        if (this.bytes[start + b] !== key.bytes[b]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return slot;
-    }
-    if (!create || free < 0) return -1;
-    const base = this.ownerBase(free);
-    ctl[base + O_KEY_HASH] = key.hash;
-    ctl[base + O_KEY_LENGTH] = key.bytes.length;
-    this.bytes.set(key.bytes, (base + O_KEY) * 4);
-    Atomics.store(ctl, base + O_PAGES, 0);
-    this.f64[(base + O_RESERVED_BYTES) >> 1] = 0;
-    Atomics.store(ctl, base + O_STATE, OWNER_USED);
-    return free;
   }
 
   private throwOwnersExhausted(key: OwnerKey): never {
@@ -614,20 +550,6 @@ export class MemoryManager {
       { details: { owner: key.text, maxOwners: this.maxOwners } },
     );
   }
-}
-
-interface OwnerKey {
-  readonly text: string;
-  readonly bytes: Uint8Array;
-  readonly hash: number;
-}
-
-function ownerKey(owner: MemoryOwner): OwnerKey {
-  const text = String(owner);
-  const bytes = encoder.encode(text);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return { text, bytes, hash: hash | 0 };
 }
 
 function checkCount(value: number, name: string): void {

@@ -4,7 +4,6 @@ import { ConfigError } from '../errors.ts';
 import { MemoryHandleInvalidError } from '../memory/memory-errors.ts';
 import { MemorySegment, SegmentOutOfBoundsError } from '../memory/memory-segment.ts';
 import { END_OF_LIST, SharedFreeList } from '../memory/shared-free-list.ts';
-import { lockMutex, unlockMutex } from '../memory/shared-mutex.ts';
 import { Buffer } from './buffer.ts';
 import {
   BufferPoolTableFullError,
@@ -21,36 +20,26 @@ import {
   H_MAGIC,
   H_MAX_POOLS,
   H_NUM_AVAILABLE,
-  H_NUM_REQUIRED,
   H_NUM_SEGMENTS,
-  H_NUM_WAITING_POOLS,
-  H_POOL_HIGH_WATER,
   H_SEGMENT_SIZE,
-  H_TABLE_GENERATION,
-  H_TABLE_LOCK,
   H_VERSION,
   MAX_SEGMENTS_UNBOUNDED,
   NO_OWNER,
-  P_GENERATION,
-  P_IN_USE,
-  P_MAX,
   P_OWNED,
-  P_REQUIRED,
   P_RETURN_HEAD,
-  P_STATE,
-  P_TARGET,
   P_WAITING,
-  POOL_DESTROYED,
-  POOL_FREE,
-  POOL_REGISTERED,
   POOL_STRIDE,
   REFCOUNT_BUSY,
   REFCOUNT_COUNT_MASK,
   REFCOUNT_LEASE_MASK,
   REFCOUNT_LEASE_SHIFT,
 } from './buffer-pool-layout.ts';
+import {
+  BufferPoolTable,
+  REGISTER_INSUFFICIENT,
+  REGISTER_TABLE_FULL,
+} from './buffer-pool-table.ts';
 import type { BufferRecycler } from './buffer-recycler.ts';
-import { type BufferPoolSizing, redistributeBuffers } from './buffer-redistribution.ts';
 import {
   defaultLocalBufferPoolOptions,
   LocalBufferPool,
@@ -156,6 +145,8 @@ export class NetworkBufferPool implements BufferRecycler {
   readonly layout: BufferPoolLayout;
   /** @internal The global free list of segments. */
   readonly freeList: SharedFreeList;
+  /** @internal The pool table. */
+  readonly table: BufferPoolTable;
   private readonly memory: SharedArrayBuffer;
   private readonly control: SharedArrayBuffer;
   private readonly segments: (MemorySegment | undefined)[];
@@ -206,6 +197,7 @@ export class NetworkBufferPool implements BufferRecycler {
     this.ctl = ctl;
     this.layout = layout;
     this.freeList = freeList;
+    this.table = new BufferPoolTable(ctl, layout, opts.numberOfSegments, opts.maxBufferPools);
     this.segments = new Array(opts.numberOfSegments);
     this.localPools = new Array(opts.maxBufferPools);
   }
@@ -239,6 +231,7 @@ export class NetworkBufferPool implements BufferRecycler {
         layout.segNext,
         handle.numberOfSegments,
       ),
+      table: new BufferPoolTable(ctl, layout, handle.numberOfSegments, handle.maxBufferPools),
       segments: new Array(handle.numberOfSegments),
       localPools: new Array(handle.maxBufferPools),
     });
@@ -270,35 +263,9 @@ export class NetworkBufferPool implements BufferRecycler {
    */
   createBufferPool(options: Partial<LocalBufferPoolOptions> = {}): LocalBufferPool {
     const opts = validateLocalBufferPoolOptions({ ...defaultLocalBufferPoolOptions, ...options });
-    const ctl = this.ctl;
-    let id = -1;
-    let requiredTotal = 0;
-    lockMutex(ctl, H_TABLE_LOCK);
-    try {
-      requiredTotal = Atomics.load(ctl, H_NUM_REQUIRED);
-      if (requiredTotal + opts.numberOfRequiredSegments <= this.numberOfSegments) {
-        id = this.findFreeSlotLocked();
-        if (id >= 0) {
-          const base = this.poolBase(id);
-          Atomics.store(ctl, base + P_REQUIRED, opts.numberOfRequiredSegments);
-          Atomics.store(ctl, base + P_MAX, opts.maxNumberOfSegments);
-          Atomics.store(ctl, base + P_TARGET, opts.numberOfRequiredSegments);
-          Atomics.store(ctl, base + P_OWNED, 0);
-          Atomics.store(ctl, base + P_IN_USE, 0);
-          Atomics.store(ctl, base + P_WAITING, 0);
-          Atomics.store(ctl, base + P_RETURN_HEAD, END_OF_LIST);
-          Atomics.store(ctl, base + P_STATE, POOL_REGISTERED);
-          Atomics.add(ctl, H_NUM_REQUIRED, opts.numberOfRequiredSegments);
-          if (id >= Atomics.load(ctl, H_POOL_HIGH_WATER))
-            Atomics.store(ctl, H_POOL_HIGH_WATER, id + 1);
-          this.redistributeLocked();
-        }
-      }
-    } finally {
-      unlockMutex(ctl, H_TABLE_LOCK);
-    }
-    if (requiredTotal + opts.numberOfRequiredSegments > this.numberOfSegments) {
-      const available = this.numberOfSegments - requiredTotal;
+    const id = this.table.register(opts.numberOfRequiredSegments, opts.maxNumberOfSegments);
+    if (id === REGISTER_INSUFFICIENT) {
+      const available = this.numberOfSegments - this.table.numberOfRequired();
       throw new InsufficientNetworkBuffersError(
         `insufficient number of network buffers: required ${opts.numberOfRequiredSegments}, but only ${available} of ${this.numberOfSegments} segments of ${this.segmentSizeBytes} bytes are not required by other pools; raise taskmanager.memory.network.fraction, .min or .max (or taskmanager.memory.process.size)`,
         {
@@ -311,7 +278,7 @@ export class NetworkBufferPool implements BufferRecycler {
         },
       );
     }
-    if (id < 0) {
+    if (id === REGISTER_TABLE_FULL) {
       throw new BufferPoolTableFullError(
         `network buffer pool table full: ${this.maxBufferPools} LocalBufferPools exist; destroy the pools of finished tasks or raise NetworkBufferPoolOptions.maxBufferPools`,
         { details: { maxBufferPools: this.maxBufferPools } },
@@ -374,11 +341,11 @@ export class NetworkBufferPool implements BufferRecycler {
     const ctl = this.ctl;
     const owner = Atomics.load(ctl, this.layout.segOwner + segmentIndex);
     if (owner === NO_OWNER) return;
-    const base = this.poolBase(owner);
-    if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) {
+    if (!this.table.isRegistered(owner)) {
       this.returnSegmentToGlobal(owner, segmentIndex);
       return;
     }
+    const base = this.poolBase(owner);
     const next = this.layout.segNext + segmentIndex;
     let head = Atomics.load(ctl, base + P_RETURN_HEAD);
     for (;;) {
@@ -388,11 +355,8 @@ export class NetworkBufferPool implements BufferRecycler {
       head = seen;
     }
     // Destroyed while we pushed: whoever takes the list first returns its segments.
-    if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) this.drainReturnList(owner);
-    if (Atomics.load(ctl, base + P_WAITING) !== 0) {
-      Atomics.add(ctl, base + P_GENERATION, 1);
-      Atomics.notify(ctl, base + P_GENERATION);
-    }
+    if (!this.table.isRegistered(owner)) this.drainReturnList(owner);
+    if (Atomics.load(ctl, base + P_WAITING) !== 0) this.table.wake(owner);
   }
 
   /**
@@ -421,8 +385,7 @@ export class NetworkBufferPool implements BufferRecycler {
         local.destroy();
         continue;
       }
-      this.unregisterPool(id);
-      const base = this.poolBase(id);
+      this.table.unregister(id);
       returned += this.drainReturnList(id);
       for (let i = 0; i < this.numberOfSegments; i++) {
         if (Atomics.load(ctl, segOwner + i) !== id) continue;
@@ -441,8 +404,7 @@ export class NetworkBufferPool implements BufferRecycler {
         }
         if (this.returnSegmentToGlobal(id, i)) returned++;
       }
-      Atomics.add(ctl, base + P_GENERATION, 1);
-      Atomics.notify(ctl, base + P_GENERATION);
+      this.table.wake(id);
     }
     return returned;
   }
@@ -464,17 +426,12 @@ export class NetworkBufferPool implements BufferRecycler {
 
   /** Sum of the required segments of all registered pools. */
   getNumberOfRequiredMemorySegments(): number {
-    return Atomics.load(this.ctl, H_NUM_REQUIRED);
+    return this.table.numberOfRequired();
   }
 
   /** Pools registered in the table, on any thread. */
   getNumberOfRegisteredBufferPools(): number {
-    let n = 0;
-    const high = Atomics.load(this.ctl, H_POOL_HIGH_WATER);
-    for (let id = 0; id < high; id++) {
-      if (Atomics.load(this.ctl, this.poolBase(id) + P_STATE) === POOL_REGISTERED) n++;
-    }
-    return n;
+    return this.table.numberOfRegistered();
   }
 
   /**
@@ -522,13 +479,13 @@ export class NetworkBufferPool implements BufferRecycler {
     }
     this.freeList.push(segmentIndex);
     Atomics.sub(ctl, this.poolBase(poolId) + P_OWNED, 1);
-    this.wakeWaitingPools();
+    this.table.wakeWaitingPools();
     return true;
   }
 
   /** @internal Called by `LocalBufferPool.destroy()` on the owning thread. */
   destroyBufferPool(pool: LocalBufferPool): void {
-    this.unregisterPool(pool.id);
+    this.table.unregister(pool.id);
     if (this.localPools[pool.id] === pool) this.localPools[pool.id] = undefined;
     this.trimLocalPools();
   }
@@ -553,84 +510,7 @@ export class NetworkBufferPool implements BufferRecycler {
 
   /** @internal Word index of a pool's table entry. */
   poolBase(poolId: number): number {
-    return this.layout.poolTable + poolId * POOL_STRIDE;
-  }
-
-  /** @internal Wakes every waiting pool after segments came back to the free list. */
-  wakeWaitingPools(): void {
-    const ctl = this.ctl;
-    if (Atomics.load(ctl, H_NUM_WAITING_POOLS) === 0) return;
-    const high = Atomics.load(ctl, H_POOL_HIGH_WATER);
-    for (let id = 0; id < high; id++) {
-      const base = this.poolBase(id);
-      if (Atomics.load(ctl, base + P_WAITING) !== 0) {
-        Atomics.add(ctl, base + P_GENERATION, 1);
-        Atomics.notify(ctl, base + P_GENERATION);
-      }
-    }
-  }
-
-  private unregisterPool(id: number): void {
-    const ctl = this.ctl;
-    const base = this.poolBase(id);
-    lockMutex(ctl, H_TABLE_LOCK);
-    try {
-      if (Atomics.load(ctl, base + P_STATE) === POOL_REGISTERED) {
-        Atomics.store(ctl, base + P_STATE, POOL_DESTROYED);
-        Atomics.sub(ctl, H_NUM_REQUIRED, Atomics.load(ctl, base + P_REQUIRED));
-        if (Atomics.exchange(ctl, base + P_WAITING, 0) !== 0)
-          Atomics.sub(ctl, H_NUM_WAITING_POOLS, 1);
-        this.redistributeLocked();
-      }
-    } finally {
-      unlockMutex(ctl, H_TABLE_LOCK);
-    }
-  }
-
-  /** A free table entry, or a destroyed one whose segments have all come back. */
-  private findFreeSlotLocked(): number {
-    const ctl = this.ctl;
-    for (let id = 0; id < this.maxBufferPools; id++) {
-      const base = this.poolBase(id);
-      const state = Atomics.load(ctl, base + P_STATE);
-      if (state === POOL_FREE) return id;
-      if (
-        state === POOL_DESTROYED &&
-        Atomics.load(ctl, base + P_OWNED) === 0 &&
-        Atomics.load(ctl, base + P_RETURN_HEAD) === END_OF_LIST
-      ) {
-        return id;
-      }
-    }
-    return -1;
-  }
-
-  /** Sets every registered pool's target size; caller holds the table lock. */
-  private redistributeLocked(): void {
-    const ctl = this.ctl;
-    const high = Atomics.load(ctl, H_POOL_HIGH_WATER);
-    const ids: number[] = [];
-    const sizings: BufferPoolSizing[] = [];
-    for (let id = 0; id < high; id++) {
-      const base = this.poolBase(id);
-      if (Atomics.load(ctl, base + P_STATE) !== POOL_REGISTERED) continue;
-      ids.push(id);
-      sizings.push({
-        required: Atomics.load(ctl, base + P_REQUIRED),
-        max: Atomics.load(ctl, base + P_MAX),
-      });
-    }
-    const targets: number[] = [];
-    redistributeBuffers(this.numberOfSegments, sizings, targets);
-    for (let k = 0; k < ids.length; k++) {
-      Atomics.store(ctl, this.poolBase(ids[k]!) + P_TARGET, targets[k]!);
-    }
-    Atomics.add(ctl, H_TABLE_GENERATION, 1);
-    for (const id of ids) {
-      const base = this.poolBase(id);
-      Atomics.add(ctl, base + P_GENERATION, 1);
-      Atomics.notify(ctl, base + P_GENERATION);
-    }
+    return this.table.base(poolId);
   }
 
   /** Lets this thread's pools return segments beyond their new size right away. */
