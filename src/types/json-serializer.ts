@@ -80,9 +80,19 @@ export class JsonSerializer<T = unknown> implements TypeSerializer<T> {
     return null as T;
   }
 
-  /** A deep copy through `structuredClone` (keeps Dates, Maps, typed arrays). */
+  /**
+   * A deep copy through `structuredClone` (keeps Dates, Maps, typed arrays).
+   * @throws SLUICE_ERR_TYPES_VALUE_MISMATCH for values structuredClone rejects (functions)
+   */
   copy(value: T): T {
-    return structuredClone(value);
+    try {
+      return structuredClone(value);
+    } catch (error) {
+      throw new ValueMismatchError(
+        `value cannot be copied: ${describeValue(value)} (${(error as Error).message}); functions and class instances with private state have no copy`,
+        { cause: error, details: { value: describeValue(value) } },
+      );
+    }
   }
 
   snapshotConfiguration(): TypeSerializerDescriptor {

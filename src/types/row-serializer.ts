@@ -468,7 +468,7 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
   }
 
   const create = `return { ${fields.map((f) => `${key(f)}: ${f.nullable ? 'null' : defaultExpr(f.type)}`).join(', ')} };`;
-  const copy = `return { ${fields.map((f) => `${key(f)}: ${copyExpr(f.type, `v[${key(f)}]`)}`).join(', ')} };`;
+  const copy = `if (v === null || typeof v !== "object") return v;\nreturn { ${fields.map((f) => `${key(f)}: ${copyExpr(f.type, `v[${key(f)}]`)}`).join(', ')} };`;
 
   const source = `
     "use strict";

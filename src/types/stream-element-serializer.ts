@@ -124,7 +124,7 @@ export class StreamElementSerializer<T> implements TypeSerializer<StreamElement<
     reuseValue: boolean,
   ): boolean {
     const fixed = this.fixedRecordSerializer;
-    if (fixed === null) return false;
+    if (fixed === null || length < 1) return false;
     const tag = view.getUint8(offset);
     if (tag === StreamElementTag.RECORD_WITH_TIMESTAMP) {
       if (length !== 9 + this.fixedRecordLength) return false;

@@ -122,6 +122,7 @@ export class SpanningRecordSerializer<T> {
         limit,
       );
       if (length > 0) {
+        if (length > this.maxRecordSizeBytes) this.throwTooLarge(length);
         view.setUint32(position, length);
         return position + FRAME_LENGTH_BYTES + length;
       }

@@ -164,6 +164,10 @@ describe('JsonSerializer', () => {
         expect.objectContaining({ code: 'SLUICE_ERR_TYPES_VALUE_MISMATCH' }),
       );
     }
+    expect(() => JsonSerializer.INSTANCE.copy({ f: () => 1 })).toThrowError(
+      expect.objectContaining({ code: 'SLUICE_ERR_TYPES_VALUE_MISMATCH' }),
+    );
+    expect(JsonSerializer.INSTANCE.copy({ d: new Date(1) })).toEqual({ d: new Date(1) });
     const garbage = new DataOutputSerializer();
     garbage.writeString('{not json');
     expect(() =>
@@ -319,6 +323,7 @@ describe('RowSerializer', () => {
     expect(copy).toEqual(value);
     expect(copy.blob).not.toBe(value.blob);
     expect(copy.at).not.toBe(value.at);
+    expect(s.copy(null as never)).toBeNull();
   });
 
   it('fixed-length rows write the same bytes through writeFixed/readFixed', () => {

@@ -129,6 +129,19 @@ describe('SpanningRecordSerializer', () => {
     expect(writer.pendingBytes()).toBe(4 + 100 - 64);
   });
 
+  it('enforces maxRecordSizeBytes on the fixed-length fast path too', () => {
+    const writer = new SpanningRecordSerializer(new StreamElementSerializer(fixedRow), {
+      maxRecordSizeBytes: 20,
+    });
+    const segment = MemorySegment.allocateUnpooled(64);
+    expect(() =>
+      writer.serializeToSegment(new StreamRecord({ key: 1, value: 2 }, 3), segment, 0, 64),
+    ).toThrowError(expect.objectContaining({ code: 'SLUICE_ERR_TYPES_RECORD_TOO_LARGE' }));
+    expect(writer.serializeToSegment(new StreamRecord({ key: 1, value: 2 }), segment, 0, 64)).toBe(
+      21,
+    );
+  });
+
   it('checks the target range and its options', () => {
     const writer = new SpanningRecordSerializer(new StreamElementSerializer(fixedRow));
     const segment = MemorySegment.allocateUnpooled(64);
