@@ -1,0 +1,141 @@
+/**
+ * One Sluice process: logger, metrics registry, Dispatcher and REST server,
+ * started from a configuration and shut down gracefully.
+ *
+ * ```
+ * start():    root logger ─► SluiceMetrics ─► Dispatcher ─► RestServer.listen()
+ * shutdown(): /readyz → 503 ─► stop jobs with savepoint (≤ shutdown.grace-period)
+ *             ─► close server ─► close dispatcher ─► close metrics ─► exit code
+ * ```
+ *
+ * `sluice serve` (session mode) and `sluice run` (application mode) both use it.
+ *
+ * @remarks Main thread; one per process.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { Configuration } from '../config/configuration.ts';
+import { CoreOptions } from '../config/options.ts';
+import { SluiceMetrics } from '../metrics/sluice-metrics.ts';
+import { createRootLogger, rootLoggerOptionsFrom } from '../runtime/logging.ts';
+import type { Dispatcher } from '../server/job-controller.ts';
+import { PendingRuntimeDispatcher } from '../server/pending-runtime-dispatcher.ts';
+import { restServerOptionsFrom } from '../server/rest-options.ts';
+import { RestServer } from '../server/rest-server.ts';
+import { ShutdownOptions, type ShutdownReport, stopJobsForShutdown } from './graceful-shutdown.ts';
+
+/** How to start a {@link SluiceApplication}. */
+export interface SluiceApplicationOptions {
+  /** The loaded configuration. */
+  configuration: Configuration;
+  /** Environment (for `SLUICE_REST_TOKEN`). @defaultValue `process.env` */
+  env?: Record<string, string | undefined>;
+  /** Where log lines go. @defaultValue `process.stdout` */
+  logDestination?: NodeJS.WritableStream;
+  /**
+   * The Dispatcher; given the metrics sink so the runtime can feed it.
+   * @defaultValue a {@link PendingRuntimeDispatcher} (no runtime yet)
+   */
+  createDispatcher?: (context: { metrics: SluiceMetrics; log: Logger }) => Dispatcher;
+}
+
+/** A running Sluice process; see the module documentation. */
+export class SluiceApplication {
+  readonly log: Logger;
+  readonly metrics: SluiceMetrics;
+  readonly dispatcher: Dispatcher;
+  readonly server: RestServer;
+  /** Base URL of the REST server. */
+  readonly url: string;
+  private readonly gracePeriodMs: number;
+  private shutdownPromise: Promise<{ exitCode: number; report: ShutdownReport }> | undefined;
+
+  private constructor(
+    log: Logger,
+    metrics: SluiceMetrics,
+    dispatcher: Dispatcher,
+    server: RestServer,
+    url: string,
+    gracePeriodMs: number,
+  ) {
+    this.log = log;
+    this.metrics = metrics;
+    this.dispatcher = dispatcher;
+    this.server = server;
+    this.url = url;
+    this.gracePeriodMs = gracePeriodMs;
+  }
+
+  /**
+   * Starts logger, metrics, Dispatcher and REST server.
+   *
+   * @throws SLUICE_ERR_CONFIG_INVALID when the REST options or token are invalid
+   */
+  static async start(options: SluiceApplicationOptions): Promise<SluiceApplication> {
+    const { configuration } = options;
+    const log = createRootLogger(rootLoggerOptionsFrom(configuration, options.logDestination));
+    const unknown = configuration.unknownKeys();
+    if (unknown.length > 0) log.warn({ keys: unknown }, 'unknown configuration keys (typos?)');
+    const restOptions = restServerOptionsFrom(configuration, options.env ?? process.env);
+    const metrics = new SluiceMetrics();
+    const dispatcher =
+      options.createDispatcher?.({ metrics, log }) ??
+      new PendingRuntimeDispatcher(configuration.get(CoreOptions.NUMBER_OF_TASK_SLOTS));
+    let server: RestServer;
+    try {
+      server = await RestServer.create(
+        { dispatcher, metrics, configuration, logger: log.child({ component: 'rest' }) },
+        restOptions,
+      );
+    } catch (error) {
+      metrics.close();
+      throw error;
+    }
+    const url = await server.listen();
+    log.info(
+      { url, token: restOptions.token === undefined ? 'none: mutating endpoints refused' : 'set' },
+      'sluice REST server listening',
+    );
+    return new SluiceApplication(
+      log,
+      metrics,
+      dispatcher,
+      server,
+      url,
+      configuration.get(ShutdownOptions.GRACE_PERIOD) ?? 25_000,
+    );
+  }
+
+  /**
+   * Stops jobs with a savepoint (within `shutdown.grace-period`), then closes the
+   * server, the Dispatcher and the metrics. Idempotent: later calls return the
+   * first call's result.
+   *
+   * @param reason - logged, e.g. `'SIGTERM'`
+   * @returns exit code 0 when every running job got its savepoint, 1 otherwise,
+   *   and the report
+   */
+  shutdown(reason: string): Promise<{ exitCode: number; report: ShutdownReport }> {
+    this.shutdownPromise ??= this.doShutdown(reason);
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(reason: string): Promise<{ exitCode: number; report: ShutdownReport }> {
+    this.log.info({ reason, gracePeriodMs: this.gracePeriodMs }, 'shutting down');
+    this.server.markShuttingDown();
+    const report = await stopJobsForShutdown(this.dispatcher, {
+      gracePeriodMs: this.gracePeriodMs,
+      log: this.log,
+    });
+    await this.server
+      .close()
+      .catch((error) => this.log.error({ err: error }, 'closing the REST server failed'));
+    await this.dispatcher
+      .close()
+      .catch((error) => this.log.error({ err: error }, 'closing the dispatcher failed'));
+    this.metrics.close();
+    const exitCode = report.failed.length === 0 ? 0 : 1;
+    this.log.info({ exitCode, ...report }, 'shut down');
+    return { exitCode, report };
+  }
+}
