@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   SLUICE_ERR_GRAPH_NONDETERMINISTIC: { status: 400, retriable: false },
   SLUICE_ERR_API_INVALID_USE: { status: 400, retriable: false },
   SLUICE_ERR_OPERATOR_FUNCTION_FAILED: { status: 500, retriable: false },
+  SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID: { status: 400, retriable: false },
+  SLUICE_ERR_RUNTIME_WORKER_DIED: { status: 500, retriable: true },
+  SLUICE_ERR_RUNTIME_JOB_CANCELED: { status: 409, retriable: false },
+  SLUICE_ERR_RUNTIME_CLUSTER_CLOSED: { status: 503, retriable: false },
+  SLUICE_ERR_RUNTIME_SLOTS_BUSY: { status: 503, retriable: true },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */
