@@ -9,7 +9,7 @@
  *  │ MAGIC │ VERSION │ NUM_SEGMENTS │ SEGMENT_SIZE │ MAX_POOLS │ FREE_HEAD       │
  *  │ FREE_LOCK │ NUM_AVAILABLE │ TABLE_LOCK │ TABLE_GENERATION │ NUM_REQUIRED    │
  *  │ NUM_WAITING_POOLS │ POOL_HIGH_WATER │ (reserved ×3)                         │
- *  ├──────────── per segment i ∈ [0, N) ────────────────────────────────────────┤
+ *  ├──────────── per segment i ∈ [0, N), each array 64-byte aligned ───────────┤
  *  │ next[i]      free-list / return-list link (END_OF_LIST = -1)               │
  *  │ refCount[i]  lease (15 bits) │ BUSY (1 bit) │ count (15 bits), see below   │
  *  │ owner[i]     id of the LocalBufferPool that owns segment i; -1 = free      │
@@ -74,7 +74,10 @@ export const P_MAX = 2;
 export const P_TARGET = 3;
 /** Segments whose `owner` word is this pool: cached, in use, or on the return list. */
 export const P_OWNED = 4;
-/** Segments handed out as buffers and not yet recycled. */
+/**
+ * Buffers lent and not yet taken back, written by the owner thread only (other threads
+ * may read it racily for metrics); one recycled elsewhere counts until drained.
+ */
 export const P_IN_USE = 5;
 /** Bumped and `Atomics.notify`-ed to wake the pool's availability waiter. */
 export const P_GENERATION = 6;
@@ -84,6 +87,8 @@ export const P_WAITING = 7;
 export const P_RETURN_HEAD = 8;
 /** Words per pool table entry (64 bytes: hot words of two pools never share a cache line). */
 export const POOL_STRIDE = 16;
+/** Int32 words per 64-byte cache line. */
+export const CACHE_LINE_WORDS = 16;
 
 export const POOL_FREE = 0;
 export const POOL_REGISTERED = 1;
@@ -127,11 +132,13 @@ export interface BufferPoolLayout {
  * @returns word indices into the control `Int32Array`
  */
 export function bufferPoolLayout(numSegments: number, maxPools: number): BufferPoolLayout {
+  // Each array starts on a 64-byte line, so the words of segments 16k … 16k+15 share
+  // one line: a pool that refills 16 at a time from a fresh free list touches its own.
   const segNext = HEADER_WORDS;
-  const segRefCount = segNext + numSegments;
-  const segOwner = segRefCount + numSegments;
-  const segChannel = segOwner + numSegments;
-  const poolTable = alignTo(segChannel + numSegments, POOL_STRIDE);
+  const segRefCount = alignTo(segNext + numSegments, CACHE_LINE_WORDS);
+  const segOwner = alignTo(segRefCount + numSegments, CACHE_LINE_WORDS);
+  const segChannel = alignTo(segOwner + numSegments, CACHE_LINE_WORDS);
+  const poolTable = alignTo(segChannel + numSegments, CACHE_LINE_WORDS);
   return {
     segNext,
     segRefCount,

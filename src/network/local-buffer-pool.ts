@@ -87,8 +87,11 @@ export function validateLocalBufferPoolOptions(options: unknown): LocalBufferPoo
   return opts;
 }
 
-/** Segments taken from the global free list per trip (one mutex acquisition). */
-const REFILL_BATCH = 8;
+/**
+ * Segments taken from the global free list per trip (one mutex acquisition): one
+ * cache line of per-segment words, so pools on different threads rarely share one.
+ */
+const REFILL_BATCH = 16;
 /** Longest a timer can wait; only keeps the event loop alive while a future is pending. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 const noop = (): void => {};
