@@ -10,8 +10,8 @@
  * keeps its totals (hidden) until its job is removed, so a restart on the same
  * subtask continues the same counter.
  *
- * Label objects are built once per series, when the series first appears, and
- * reused at every scrape.
+ * Label pairs are rendered (escaped text) once per series, when the series first
+ * appears, and reused at every scrape.
  *
  * @remarks Main thread only. No prom-client here.
  * @module
@@ -25,8 +25,32 @@ import type {
   WorkerMetricsSnapshot,
 } from './metric-snapshots.ts';
 
-/** Prometheus label values of one series. */
-export type Labels = Readonly<Record<string, string>>;
+/**
+ * The label pairs of one series, rendered once in Prometheus text format and
+ * escaped: `job_id="j1",job_name="q5"` (no braces, so that a child set can append).
+ */
+export type Labels = string;
+
+/** Escapes a label value for the text format: backslash, double quote, newline. */
+function escapeLabelValue(value: string): string {
+  return /[\\"\n]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+    : value;
+}
+
+/**
+ * Renders label pairs in the given order.
+ *
+ * @param labels - label names and values
+ * @returns `name="value",…`, escaped
+ */
+export function renderLabels(labels: Readonly<Record<string, string>>): Labels {
+  let out = '';
+  for (const [name, value] of Object.entries(labels)) {
+    out += `${out === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  }
+  return out;
+}
 
 /**
  * A counter fed with cumulative readings that may restart from 0.
@@ -155,7 +179,7 @@ export class MetricSeriesStore {
       }
       entry = {
         jobId: snapshot.jobId,
-        labels: Object.freeze({
+        labels: renderLabels({
           job_id: snapshot.jobId,
           job_name: snapshot.jobName,
           task_name: snapshot.taskName,
@@ -212,11 +236,7 @@ export class MetricSeriesStore {
       const k = `${c.gate}/${c.channel}`;
       let labels = entry.channelLabels.get(k);
       if (labels === undefined) {
-        labels = Object.freeze({
-          ...entry.labels,
-          gate: String(c.gate),
-          channel: String(c.channel),
-        });
+        labels = `${entry.labels},${renderLabels({ gate: String(c.gate), channel: String(c.channel) })}`;
         entry.channelLabels.set(k, labels);
       }
       return { labels, snapshot: c };
@@ -232,7 +252,7 @@ export class MetricSeriesStore {
           continue;
         }
         o = {
-          labels: Object.freeze({ ...entry.labels, operator_name: op.operatorName }),
+          labels: `${entry.labels},${renderLabels({ operator_name: op.operatorName })}`,
           snapshot: op,
           numRecordsIn: new MonotonicCounter(),
           numRecordsOut: new MonotonicCounter(),
@@ -256,7 +276,7 @@ export class MetricSeriesStore {
       const k = `${p.topic}/${p.partition}`;
       let labels = entry.partitionLabels.get(k);
       if (labels === undefined) {
-        labels = Object.freeze({ ...entry.labels, topic: p.topic, partition: String(p.partition) });
+        labels = `${entry.labels},${renderLabels({ topic: p.topic, partition: String(p.partition) })}`;
         entry.partitionLabels.set(k, labels);
       }
       return { labels, snapshot: p };
@@ -278,7 +298,7 @@ export class MetricSeriesStore {
         return;
       }
       entry = {
-        labels: Object.freeze({ job_id: snapshot.jobId, job_name: snapshot.jobName }),
+        labels: renderLabels({ job_id: snapshot.jobId, job_name: snapshot.jobName }),
         snapshot,
         numberOfCompletedCheckpoints: new MonotonicCounter(),
         numberOfFailedCheckpoints: new MonotonicCounter(),
@@ -308,7 +328,7 @@ export class MetricSeriesStore {
         return;
       }
       entry = {
-        labels: Object.freeze({ worker: key }),
+        labels: renderLabels({ worker: key }),
         snapshot,
         gcTimeMs: new MonotonicCounter(),
         gcCount: new MonotonicCounter(),

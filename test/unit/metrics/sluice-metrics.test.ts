@@ -253,6 +253,13 @@ describe('SluiceMetrics', () => {
     expect(value(text, 'sluice_metrics_droppedSeries_total', 'family="task"')).toBe(1);
   });
 
+  it('escapes label values once, as the text format requires', async () => {
+    metrics = new SluiceMetrics({ collectDefaultMetrics: false, sampleMainThread: false });
+    metrics.updateTaskSnapshot(task({ taskName: 'Map "quoted" \\ back\nslash', channels: [] }));
+    const text = await metrics.exposition();
+    expect(text).toContain('task_name="Map \\"quoted\\" \\\\ back\\nslash"');
+  });
+
   it('samples the main thread and includes default process metrics with the prefix', async () => {
     metrics = new SluiceMetrics();
     const text = await metrics.exposition();
