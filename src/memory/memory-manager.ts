@@ -1,27 +1,23 @@
-import { Type } from 'typebox';
-import { compileOptions } from '../config/validate.ts';
 import { ConfigError } from '../errors.ts';
 import {
   ManagedMemoryExhaustedError,
-  MemoryHandleInvalidError,
   MemoryOwnersExhaustedError,
   MemoryReleaseError,
 } from './memory-errors.ts';
+import {
+  allocateMemoryManager,
+  checkMemoryManagerHandle,
+  type MemoryManagerHandle,
+  type MemoryManagerOptions,
+} from './memory-manager-handle.ts';
 import {
   M_ALLOCATED_PAGES,
   M_F64_RESERVED_BYTES,
   M_FREE_HEAD,
   M_FREE_LOCK,
   M_LOCK,
-  M_MAGIC,
-  M_MAX_OWNERS,
   M_NUM_FREE_PAGES,
-  M_NUM_PAGES,
-  M_PAGE_SIZE,
-  M_VERSION,
   MAX_OWNER_KEY_BYTES,
-  MEMORY_MANAGER_LAYOUT_VERSION,
-  MEMORY_MANAGER_MAGIC,
   type MemoryManagerLayout,
   memoryManagerLayout,
   NO_OWNER,
@@ -38,58 +34,16 @@ import { lockMutex, unlockMutex } from './shared-mutex.ts';
  */
 export type MemoryOwner = string | number;
 
-/** Options of {@link MemoryManager}; `resolveMemoryConfiguration()` derives them from the keys. */
-export interface MemoryManagerOptions {
-  /**
-   * Managed memory in bytes (`taskmanager.memory.managed.size`, or `.fraction` of
-   * `taskmanager.memory.process.size`); rounded down to whole pages.
-   * @defaultValue 134217728 bytes (128 MiB)
-   */
-  memorySizeBytes: number;
-  /**
-   * Bytes per page (`taskmanager.memory.segment-size`), a power of two.
-   * @defaultValue 32768 bytes
-   */
-  pageSizeBytes: number;
-  /**
-   * Entries of the owner table: most owners holding memory at once.
-   * @defaultValue 1024
-   */
-  maxOwners: number;
-}
-
-export const defaultMemoryManagerOptions: MemoryManagerOptions = {
-  memorySizeBytes: 128 * 1024 * 1024,
-  pageSizeBytes: 32 * 1024,
-  maxOwners: 1024,
-};
-
-const validateOptions = compileOptions(
-  Type.Object(
-    {
-      memorySizeBytes: Type.Integer({ minimum: 0, maximum: 2 ** 52 }),
-      pageSizeBytes: Type.Integer({ minimum: 64, maximum: 2 ** 30 }),
-      maxOwners: Type.Integer({ minimum: 1, maximum: 65536 }),
-    },
-    { additionalProperties: false },
-  ),
-  'MemoryManager',
-);
-
-/** What a worker needs to attach: structured-cloneable (SABs and numbers). */
-export interface MemoryManagerHandle {
-  readonly kind: 'sluice.MemoryManager';
-  /** The pages: `numberOfPages × pageSizeBytes` bytes. */
-  readonly memory: SharedArrayBuffer;
-  /** The control block (`memory-manager-layout.ts`). */
-  readonly control: SharedArrayBuffer;
-  readonly numberOfPages: number;
-  readonly pageSizeBytes: number;
-  readonly maxOwners: number;
-}
-
 const REMEDY =
   'raise taskmanager.memory.managed.size or taskmanager.memory.managed.fraction (of taskmanager.memory.process.size)';
+
+/** Marks the constructor argument that {@link MemoryManager.attach} passes. */
+const ATTACH: unique symbol = Symbol('MemoryManager.attach');
+
+/** Constructor argument of {@link MemoryManager.attach}: attach instead of allocating. */
+interface AttachRequest {
+  readonly [ATTACH]: MemoryManagerHandle;
+}
 
 /**
  * Managed memory for state, windows and sorting: a budget reserved once at start-up
@@ -130,44 +84,23 @@ export class MemoryManager {
   /**
    * Reserves the managed memory (main thread, once).
    *
-   * @param options - sizes; see {@link MemoryManagerOptions}
+   * @param options - sizes; see {@link MemoryManagerOptions} (workers use
+   *   {@link MemoryManager.attach} instead)
    * @throws SLUICE_ERR_CONFIG_INVALID when an option is out of range or the page size
    *   is not a power of two
    */
-  constructor(options: Partial<MemoryManagerOptions> = {}) {
-    const opts = validateOptions({ ...defaultMemoryManagerOptions, ...options });
-    if ((opts.pageSizeBytes & (opts.pageSizeBytes - 1)) !== 0) {
-      throw new ConfigError(
-        `MemoryManager: pageSizeBytes = ${opts.pageSizeBytes} is not a power of two; set taskmanager.memory.segment-size to one (default 32kb)`,
-        { details: { key: 'pageSizeBytes', value: opts.pageSizeBytes } },
-      );
-    }
-    const numberOfPages = Math.floor(opts.memorySizeBytes / opts.pageSizeBytes);
-    const layout = memoryManagerLayout(numberOfPages, opts.maxOwners);
-    const control = new SharedArrayBuffer(layout.totalWords * 4);
-    const ctl = new Int32Array(control);
-    ctl[M_MAGIC] = MEMORY_MANAGER_MAGIC;
-    ctl[M_VERSION] = MEMORY_MANAGER_LAYOUT_VERSION;
-    ctl[M_NUM_PAGES] = numberOfPages;
-    ctl[M_PAGE_SIZE] = opts.pageSizeBytes;
-    ctl[M_MAX_OWNERS] = opts.maxOwners;
-    ctl.fill(NO_OWNER, layout.pageOwner, layout.pageOwner + numberOfPages);
-    const handle: MemoryManagerHandle = {
-      kind: 'sluice.MemoryManager',
-      memory: new SharedArrayBuffer(numberOfPages * opts.pageSizeBytes),
-      control,
-      numberOfPages,
-      pageSizeBytes: opts.pageSizeBytes,
-      maxOwners: opts.maxOwners,
-    };
+  constructor(options: Partial<MemoryManagerOptions> | AttachRequest = {}) {
+    const handle = ATTACH in options ? options[ATTACH] : allocateMemoryManager(options);
+    const layout = memoryManagerLayout(handle.numberOfPages, handle.maxOwners);
+    const ctl = new Int32Array(handle.control);
     this.numberOfPages = handle.numberOfPages;
     this.pageSizeBytes = handle.pageSizeBytes;
     this.maxOwners = handle.maxOwners;
     this.memory = handle.memory;
-    this.control = control;
+    this.control = handle.control;
     this.ctl = ctl;
-    this.f64 = new Float64Array(control);
-    this.owners = new MemoryOwnerTable(control, layout, opts.maxOwners);
+    this.f64 = new Float64Array(handle.control);
+    this.owners = new MemoryOwnerTable(handle.control, layout, handle.maxOwners);
     this.layout = layout;
     this.freeList = new SharedFreeList(
       ctl,
@@ -175,10 +108,9 @@ export class MemoryManager {
       M_FREE_LOCK,
       M_NUM_FREE_PAGES,
       layout.pageNext,
-      numberOfPages,
+      handle.numberOfPages,
     );
-    this.freeList.initializeFull();
-    this.pages = new Array(numberOfPages);
+    this.pages = new Array(handle.numberOfPages);
   }
 
   /**
@@ -189,31 +121,8 @@ export class MemoryManager {
    * @throws SLUICE_ERR_MEMORY_HANDLE_INVALID when `handle` is not such a handle
    */
   static attach(handle: MemoryManagerHandle): MemoryManager {
-    checkHandle(handle);
-    const manager: MemoryManager = Object.create(MemoryManager.prototype);
-    const ctl = new Int32Array(handle.control);
-    const layout = memoryManagerLayout(handle.numberOfPages, handle.maxOwners);
-    Object.assign(manager, {
-      numberOfPages: handle.numberOfPages,
-      pageSizeBytes: handle.pageSizeBytes,
-      maxOwners: handle.maxOwners,
-      memory: handle.memory,
-      control: handle.control,
-      ctl,
-      f64: new Float64Array(handle.control),
-      owners: new MemoryOwnerTable(handle.control, layout, handle.maxOwners),
-      layout,
-      freeList: new SharedFreeList(
-        ctl,
-        M_FREE_HEAD,
-        M_FREE_LOCK,
-        M_NUM_FREE_PAGES,
-        layout.pageNext,
-        handle.numberOfPages,
-      ),
-      pages: new Array(handle.numberOfPages),
-    });
-    return manager;
+    checkMemoryManagerHandle(handle);
+    return new MemoryManager({ [ATTACH]: handle });
   }
 
   /** A structured-cloneable description of the shared memory, for {@link attach}. */
@@ -560,35 +469,8 @@ function checkCount(value: number, name: string): void {
   }
 }
 
-function checkHandle(handle: MemoryManagerHandle): void {
-  const fail = (why: string): never => {
-    throw new MemoryHandleInvalidError(
-      `MemoryManager.attach(): not a managed memory handle (${why}); pass getHandle()'s result unchanged`,
-      { details: { why } },
-    );
-  };
-  if (handle === null || typeof handle !== 'object' || handle.kind !== 'sluice.MemoryManager') {
-    fail('kind is not sluice.MemoryManager');
-  }
-  if (
-    !(handle.memory instanceof SharedArrayBuffer) ||
-    !(handle.control instanceof SharedArrayBuffer)
-  ) {
-    fail('memory and control must be SharedArrayBuffers');
-  }
-  const ctl = new Int32Array(handle.control);
-  if (ctl.length < 32 || ctl[M_MAGIC] !== MEMORY_MANAGER_MAGIC) fail('bad magic');
-  if (ctl[M_VERSION] !== MEMORY_MANAGER_LAYOUT_VERSION) {
-    fail(`layout version ${ctl[M_VERSION]}, expected ${MEMORY_MANAGER_LAYOUT_VERSION}`);
-  }
-  if (
-    ctl[M_NUM_PAGES] !== handle.numberOfPages ||
-    ctl[M_PAGE_SIZE] !== handle.pageSizeBytes ||
-    ctl[M_MAX_OWNERS] !== handle.maxOwners ||
-    handle.memory.byteLength !== handle.numberOfPages * handle.pageSizeBytes ||
-    handle.control.byteLength !==
-      memoryManagerLayout(handle.numberOfPages, handle.maxOwners).totalWords * 4
-  ) {
-    fail('sizes do not match the control block');
-  }
-}
+export {
+  defaultMemoryManagerOptions,
+  type MemoryManagerHandle,
+  type MemoryManagerOptions,
+} from './memory-manager-handle.ts';

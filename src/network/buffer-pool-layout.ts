@@ -53,7 +53,7 @@ export const H_FREE_LOCK = 6;
 export const H_NUM_AVAILABLE = 7;
 /** Mutex over the pool table (register, destroy, redistribute). */
 export const H_TABLE_LOCK = 8;
-/** Bumped after every redistribution; pools re-read `TARGET` when it changes. */
+/** Bumped and notified after every redistribution; pools re-read `TARGET` when it changes. */
 export const H_TABLE_GENERATION = 9;
 /** Sum of `REQUIRED` over registered pools. */
 export const H_NUM_REQUIRED = 10;

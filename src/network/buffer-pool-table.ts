@@ -208,6 +208,7 @@ export class BufferPoolTable {
       Atomics.store(ctl, this.base(ids[k]!) + P_TARGET, targets[k]!);
     }
     Atomics.add(ctl, H_TABLE_GENERATION, 1);
+    Atomics.notify(ctl, H_TABLE_GENERATION);
     for (const id of ids) this.wake(id);
   }
 }

@@ -1,7 +1,3 @@
-import { Type } from 'typebox';
-import { compileOptions } from '../config/validate.ts';
-import { ConfigError } from '../errors.ts';
-import { MemoryHandleInvalidError } from '../memory/memory-errors.ts';
 import { MemorySegment, SegmentOutOfBoundsError } from '../memory/memory-segment.ts';
 import { END_OF_LIST, SharedFreeList } from '../memory/shared-free-list.ts';
 import { Buffer } from './buffer.ts';
@@ -11,24 +7,16 @@ import {
   InsufficientNetworkBuffersError,
 } from './buffer-pool-errors.ts';
 import {
-  BUFFER_POOL_LAYOUT_VERSION,
-  BUFFER_POOL_MAGIC,
   type BufferPoolLayout,
   bufferPoolLayout,
   H_FREE_HEAD,
   H_FREE_LOCK,
-  H_MAGIC,
-  H_MAX_POOLS,
   H_NUM_AVAILABLE,
-  H_NUM_SEGMENTS,
-  H_SEGMENT_SIZE,
-  H_VERSION,
-  MAX_SEGMENTS_UNBOUNDED,
+  H_TABLE_GENERATION,
   NO_OWNER,
   P_OWNED,
   P_RETURN_HEAD,
   P_WAITING,
-  POOL_STRIDE,
   REFCOUNT_BUSY,
   REFCOUNT_COUNT_MASK,
   REFCOUNT_LEASE_MASK,
@@ -46,56 +34,12 @@ import {
   type LocalBufferPoolOptions,
   validateLocalBufferPoolOptions,
 } from './local-buffer-pool.ts';
-
-/** Options of {@link NetworkBufferPool}; `resolveMemoryConfiguration()` derives them from the keys. */
-export interface NetworkBufferPoolOptions {
-  /**
-   * Segments in the pool: network memory / segment size (Flink's
-   * `TotalMemorySegments`).
-   * @defaultValue 2048 (64 MiB of 32 KiB segments, Flink's `taskmanager.memory.network.min`)
-   */
-  numberOfSegments: number;
-  /**
-   * Bytes per segment (`taskmanager.memory.segment-size`), a power of two.
-   * @defaultValue 32768 bytes
-   */
-  segmentSizeBytes: number;
-  /**
-   * Entries of the pool table: most `LocalBufferPool`s alive at once in the process.
-   * @defaultValue 1024
-   */
-  maxBufferPools: number;
-}
-
-export const defaultNetworkBufferPoolOptions: NetworkBufferPoolOptions = {
-  numberOfSegments: 2048,
-  segmentSizeBytes: 32 * 1024,
-  maxBufferPools: 1024,
-};
-
-const validateOptions = compileOptions(
-  Type.Object(
-    {
-      numberOfSegments: Type.Integer({ minimum: 1, maximum: 0x3fffffff }),
-      segmentSizeBytes: Type.Integer({ minimum: 64, maximum: 2 ** 30 }),
-      maxBufferPools: Type.Integer({ minimum: 1, maximum: 65536 }),
-    },
-    { additionalProperties: false },
-  ),
-  'NetworkBufferPool',
-);
-
-/** What a worker needs to attach to the pool: structured-cloneable (SABs and numbers). */
-export interface NetworkBufferPoolHandle {
-  readonly kind: 'sluice.NetworkBufferPool';
-  /** The segments: `numberOfSegments × segmentSizeBytes` bytes. */
-  readonly memory: SharedArrayBuffer;
-  /** The control block (`buffer-pool-layout.ts`). */
-  readonly control: SharedArrayBuffer;
-  readonly numberOfSegments: number;
-  readonly segmentSizeBytes: number;
-  readonly maxBufferPools: number;
-}
+import {
+  allocateNetworkBufferPool,
+  checkNetworkBufferPoolHandle,
+  type NetworkBufferPoolHandle,
+  type NetworkBufferPoolOptions,
+} from './network-buffer-pool-handle.ts';
 
 /** Options of {@link NetworkBufferPool.reclaimBufferPools}. */
 export interface ReclaimOptions {
@@ -106,6 +50,14 @@ export interface ReclaimOptions {
    * @defaultValue false
    */
   force?: boolean;
+}
+
+/** Marks the constructor argument that {@link NetworkBufferPool.attach} passes. */
+const ATTACH: unique symbol = Symbol('NetworkBufferPool.attach');
+
+/** Constructor argument of {@link NetworkBufferPool.attach}: attach instead of allocating. */
+interface AttachRequest {
+  readonly [ATTACH]: NetworkBufferPoolHandle;
 }
 
 /**
@@ -151,55 +103,44 @@ export class NetworkBufferPool implements BufferRecycler {
   private readonly control: SharedArrayBuffer;
   private readonly segments: (MemorySegment | undefined)[];
   private readonly localPools: (LocalBufferPool | undefined)[];
+  private numberOfLocalPools = 0;
+  private watchingTable = false;
+  private readonly onTableChanged = (): void => {
+    this.watchingTable = false;
+    this.trimLocalPools();
+    this.watchTable();
+  };
 
   /**
    * Reserves the network memory and the control block (main thread, once).
    *
-   * @param options - sizes; see {@link NetworkBufferPoolOptions}
+   * @param options - sizes; see {@link NetworkBufferPoolOptions} (workers use
+   *   {@link NetworkBufferPool.attach} instead)
    * @throws SLUICE_ERR_CONFIG_INVALID when an option is out of range or the segment
    *   size is not a power of two
    */
-  constructor(options: Partial<NetworkBufferPoolOptions> = {}) {
-    const opts = validateOptions({ ...defaultNetworkBufferPoolOptions, ...options });
-    if ((opts.segmentSizeBytes & (opts.segmentSizeBytes - 1)) !== 0) {
-      throw new ConfigError(
-        `NetworkBufferPool: segmentSizeBytes = ${opts.segmentSizeBytes} is not a power of two; set taskmanager.memory.segment-size to one (default 32kb)`,
-        { details: { key: 'segmentSizeBytes', value: opts.segmentSizeBytes } },
-      );
-    }
-    const layout = bufferPoolLayout(opts.numberOfSegments, opts.maxBufferPools);
-    const memory = new SharedArrayBuffer(opts.numberOfSegments * opts.segmentSizeBytes);
-    const control = new SharedArrayBuffer(layout.totalWords * 4);
-    const ctl = new Int32Array(control);
-    ctl[H_MAGIC] = BUFFER_POOL_MAGIC;
-    ctl[H_VERSION] = BUFFER_POOL_LAYOUT_VERSION;
-    ctl[H_NUM_SEGMENTS] = opts.numberOfSegments;
-    ctl[H_SEGMENT_SIZE] = opts.segmentSizeBytes;
-    ctl[H_MAX_POOLS] = opts.maxBufferPools;
-    ctl.fill(NO_OWNER, layout.segOwner, layout.segOwner + opts.numberOfSegments);
-    for (let p = 0; p < opts.maxBufferPools; p++) {
-      ctl[layout.poolTable + p * POOL_STRIDE + P_RETURN_HEAD] = END_OF_LIST;
-    }
-    const freeList = new SharedFreeList(
+  constructor(options: Partial<NetworkBufferPoolOptions> | AttachRequest = {}) {
+    const handle = ATTACH in options ? options[ATTACH] : allocateNetworkBufferPool(options);
+    const ctl = new Int32Array(handle.control);
+    const layout = bufferPoolLayout(handle.numberOfSegments, handle.maxBufferPools);
+    this.numberOfSegments = handle.numberOfSegments;
+    this.segmentSizeBytes = handle.segmentSizeBytes;
+    this.maxBufferPools = handle.maxBufferPools;
+    this.memory = handle.memory;
+    this.control = handle.control;
+    this.ctl = ctl;
+    this.layout = layout;
+    this.freeList = new SharedFreeList(
       ctl,
       H_FREE_HEAD,
       H_FREE_LOCK,
       H_NUM_AVAILABLE,
       layout.segNext,
-      opts.numberOfSegments,
+      handle.numberOfSegments,
     );
-    freeList.initializeFull();
-    this.numberOfSegments = opts.numberOfSegments;
-    this.segmentSizeBytes = opts.segmentSizeBytes;
-    this.maxBufferPools = opts.maxBufferPools;
-    this.memory = memory;
-    this.control = control;
-    this.ctl = ctl;
-    this.layout = layout;
-    this.freeList = freeList;
-    this.table = new BufferPoolTable(ctl, layout, opts.numberOfSegments, opts.maxBufferPools);
-    this.segments = new Array(opts.numberOfSegments);
-    this.localPools = new Array(opts.maxBufferPools);
+    this.table = new BufferPoolTable(ctl, layout, handle.numberOfSegments, handle.maxBufferPools);
+    this.segments = new Array(handle.numberOfSegments);
+    this.localPools = new Array(handle.maxBufferPools);
   }
 
   /**
@@ -211,31 +152,8 @@ export class NetworkBufferPool implements BufferRecycler {
    * @throws SLUICE_ERR_MEMORY_HANDLE_INVALID when `handle` is not such a handle
    */
   static attach(handle: NetworkBufferPoolHandle): NetworkBufferPool {
-    checkHandle(handle);
-    const pool: NetworkBufferPool = Object.create(NetworkBufferPool.prototype);
-    const ctl = new Int32Array(handle.control);
-    const layout = bufferPoolLayout(handle.numberOfSegments, handle.maxBufferPools);
-    Object.assign(pool, {
-      numberOfSegments: handle.numberOfSegments,
-      segmentSizeBytes: handle.segmentSizeBytes,
-      maxBufferPools: handle.maxBufferPools,
-      memory: handle.memory,
-      control: handle.control,
-      ctl,
-      layout,
-      freeList: new SharedFreeList(
-        ctl,
-        H_FREE_HEAD,
-        H_FREE_LOCK,
-        H_NUM_AVAILABLE,
-        layout.segNext,
-        handle.numberOfSegments,
-      ),
-      table: new BufferPoolTable(ctl, layout, handle.numberOfSegments, handle.maxBufferPools),
-      segments: new Array(handle.numberOfSegments),
-      localPools: new Array(handle.maxBufferPools),
-    });
-    return pool;
+    checkNetworkBufferPoolHandle(handle);
+    return new NetworkBufferPool({ [ATTACH]: handle });
   }
 
   /** A structured-cloneable description of the shared memory, for {@link attach}. */
@@ -286,7 +204,9 @@ export class NetworkBufferPool implements BufferRecycler {
     }
     const pool = new LocalBufferPool(this, id, opts);
     this.localPools[id] = pool;
+    this.numberOfLocalPools++;
     this.trimLocalPools();
+    this.watchTable();
     return pool;
   }
 
@@ -486,7 +406,10 @@ export class NetworkBufferPool implements BufferRecycler {
   /** @internal Called by `LocalBufferPool.destroy()` on the owning thread. */
   destroyBufferPool(pool: LocalBufferPool): void {
     this.table.unregister(pool.id);
-    if (this.localPools[pool.id] === pool) this.localPools[pool.id] = undefined;
+    if (this.localPools[pool.id] === pool) {
+      this.localPools[pool.id] = undefined;
+      this.numberOfLocalPools--;
+    }
     this.trimLocalPools();
   }
 
@@ -515,41 +438,34 @@ export class NetworkBufferPool implements BufferRecycler {
 
   /** Lets this thread's pools return segments beyond their new size right away. */
   private trimLocalPools(): void {
+    if (this.numberOfLocalPools === 0) return;
     for (const pool of this.localPools) pool?.checkPoolSize();
   }
-}
 
-function checkHandle(handle: NetworkBufferPoolHandle): void {
-  const fail = (why: string): never => {
-    throw new MemoryHandleInvalidError(
-      `NetworkBufferPool.attach(): not a network buffer pool handle (${why}); pass getHandle()'s result unchanged`,
-      { details: { why } },
-    );
-  };
-  if (handle === null || typeof handle !== 'object' || handle.kind !== 'sluice.NetworkBufferPool') {
-    fail('kind is not sluice.NetworkBufferPool');
-  }
-  if (
-    !(handle.memory instanceof SharedArrayBuffer) ||
-    !(handle.control instanceof SharedArrayBuffer)
-  ) {
-    fail('memory and control must be SharedArrayBuffers');
-  }
-  const ctl = new Int32Array(handle.control);
-  if (ctl.length < 16 || ctl[H_MAGIC] !== BUFFER_POOL_MAGIC) fail('bad magic');
-  if (ctl[H_VERSION] !== BUFFER_POOL_LAYOUT_VERSION) {
-    fail(`layout version ${ctl[H_VERSION]}, expected ${BUFFER_POOL_LAYOUT_VERSION}`);
-  }
-  if (
-    ctl[H_NUM_SEGMENTS] !== handle.numberOfSegments ||
-    ctl[H_SEGMENT_SIZE] !== handle.segmentSizeBytes ||
-    ctl[H_MAX_POOLS] !== handle.maxBufferPools ||
-    handle.memory.byteLength !== handle.numberOfSegments * handle.segmentSizeBytes ||
-    handle.control.byteLength !==
-      bufferPoolLayout(handle.numberOfSegments, handle.maxBufferPools).totalWords * 4
-  ) {
-    fail('sizes do not match the control block');
+  /**
+   * While this thread has pools, waits (`Atomics.waitAsync`, which keeps no event loop
+   * alive) for the next redistribution by any thread and then trims them, so that an
+   * idle pool does not sit on segments another pool now needs.
+   */
+  private watchTable(): void {
+    if (this.watchingTable || this.numberOfLocalPools === 0) return;
+    const ctl = this.ctl;
+    for (;;) {
+      const generation = Atomics.load(ctl, H_TABLE_GENERATION);
+      const wait = Atomics.waitAsync(ctl, H_TABLE_GENERATION, generation);
+      if (wait.async) {
+        this.watchingTable = true;
+        wait.value.then(this.onTableChanged);
+        return;
+      }
+      this.trimLocalPools();
+    }
   }
 }
 
-export { MAX_SEGMENTS_UNBOUNDED };
+export { MAX_SEGMENTS_UNBOUNDED } from './buffer-pool-layout.ts';
+export {
+  defaultNetworkBufferPoolOptions,
+  type NetworkBufferPoolHandle,
+  type NetworkBufferPoolOptions,
+} from './network-buffer-pool-handle.ts';

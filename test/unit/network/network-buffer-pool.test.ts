@@ -82,6 +82,21 @@ describe('NetworkBufferPool', () => {
     expect([a.getNumBuffers(), c.getNumBuffers()]).toEqual([16, 4]);
   });
 
+  it('an idle pool on another thread gives back its cached excess when a new pool needs it', async () => {
+    const main = network(8);
+    const idle = main.createBufferPool({ numberOfRequiredSegments: 1, maxNumberOfSegments: 8 });
+    const all = [1, 2, 3, 4, 5, 6, 7, 8].map(() => idle.requestBuffer()!);
+    for (const buffer of all) buffer.release(); // all 8 now sit in the idle pool's cache
+    expect(main.getNumberOfAvailableMemorySegments()).toBe(0);
+    const other = NetworkBufferPool.attach(main.getHandle()); // stands for another thread
+    const pool = other.createBufferPool({ numberOfRequiredSegments: 4, maxNumberOfSegments: 4 });
+    expect(pool.requestBuffer()).toBeNull();
+    // The idle pool's thread watches the table and trims it; the new pool wakes up.
+    await pool.getAvailableFuture();
+    expect(idle.getNumBuffers()).toBe(4);
+    expect(pool.requestBuffer()).not.toBeNull();
+  });
+
   it('hands a buffer to another thread by index: the receiver wraps it and its release recycles it to the owner', async () => {
     const main = network(4);
     const other = NetworkBufferPool.attach(main.getHandle()); // stands for another thread
