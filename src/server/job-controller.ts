@@ -11,9 +11,9 @@
  * The REST layer knows nothing of the runtime; the runtime knows nothing of HTTP.
  * Results are plain objects in the shapes of `schemas/` (Flink's JSON, field for
  * field). Failures are thrown as `SluiceError`s with codes, which the REST layer maps
- * to HTTP statuses: {@link JobNotFoundError} (404), {@link VertexNotFoundError} (404),
- * {@link TriggerNotFoundError} (404), {@link JobNotRunningError} (409),
- * {@link UnknownJobModuleError} (400), or any other code of `ERROR_CODES`.
+ * to HTTP statuses; `rest-errors.ts` has the classes: `JobNotFoundError` (404),
+ * `VertexNotFoundError` (404), `TriggerNotFoundError` (404), `JobNotRunningError`
+ * (409), `UnknownJobModuleError` (400); any other code of `ERROR_CODES` maps likewise.
  *
  * Triggers are idempotent by trigger id: when the caller passes a `triggerId` that
  * already names an operation of the job, the Dispatcher returns that operation's id
@@ -33,14 +33,6 @@ import type { ClusterOverview, Readiness } from './schemas/cluster.ts';
 import type { BackPressureSample, FlowSample } from './schemas/flow.ts';
 import type { JobDetails, JobOverview } from './schemas/jobs.ts';
 import type { CheckpointStatus, SavepointStatus } from './schemas/savepoints.ts';
-
-export type {
-  JobNotFoundError,
-  JobNotRunningError,
-  TriggerNotFoundError,
-  UnknownJobModuleError,
-  VertexNotFoundError,
-} from './rest-errors.ts';
 
 /** A job submission: a module of the job catalog and how to run it. */
 export interface SubmitJobRequest {
