@@ -1,0 +1,119 @@
+/**
+ * The control protocol between the main thread (`JobMaster` through a
+ * `TaskExecutorGateway`) and a task slot's worker (`TaskExecutor`): plain,
+ * structured-clone safe objects over the worker's port. Records never travel here —
+ * they go through chains and the network exchange; these messages are a handful per
+ * subtask plus one metrics message per worker per interval, and one operator event per
+ * collect batch.
+ *
+ * ```
+ *  main thread (JobMaster)                          worker (TaskExecutor, slot i)
+ *    ── deploy {job module, args, fingerprint,  ──►  import module, build graph, check
+ *              subtasks of slot i, network}           fingerprint, create StreamTasks
+ *    ◄── task-state {vertex, subtask, state}   ───   INITIALIZING, RUNNING, FINISHED …
+ *    ◄── operator-event {nodeId, subtask, event} ─   e.g. a collect sink batch
+ *    ◄── metrics {tasks[], worker}             ───   every metricsIntervalMs
+ *    ── cancel                                  ──►  cancel every task of the slot
+ *    (main terminates the worker once the whole job attempt is over)
+ * ```
+ *
+ * Errors travel as `SerializedError` (`serializeError` / `deserializeError` of
+ * `src/errors.ts`); match on `code`.
+ *
+ * @module
+ */
+import type { StreamExecutionEnvironmentOptions } from '../api/stream-execution-environment.ts';
+import type { SerializedError } from '../errors.ts';
+import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metric-snapshots.ts';
+import type { ExecutionState } from './execution-state.ts';
+import type { StreamTaskOptions } from './stream-task.ts';
+
+/** How a thread builds a job: the module and what to build it with. */
+export interface JobModuleSpec {
+  /** `file:` URL of the job module (its default export is `defineJob(...)`). */
+  readonly moduleUrl: string;
+  /** Arguments for the job builder (structured-cloneable). */
+  readonly args: unknown;
+  /** Flink-style configuration the environment is made from (`Configuration.toJSON()`). */
+  readonly configuration: Record<string, unknown>;
+  /** Environment options that win over the configuration (e.g. `parallelism`). */
+  readonly options: Partial<StreamExecutionEnvironmentOptions>;
+}
+
+/** One subtask placed in a slot. */
+export interface SubtaskRef {
+  readonly vertexId: string;
+  readonly subtaskIndex: number;
+}
+
+/** main → worker: run these subtasks of this job attempt. */
+export interface DeployMessage {
+  readonly type: 'deploy';
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly attemptNumber: number;
+  readonly slotIndex: number;
+  readonly job: JobModuleSpec;
+  /** `JobGraph.fingerprint()` of the main thread's build; the worker's must equal it. */
+  readonly fingerprint: string;
+  readonly subtasks: readonly SubtaskRef[];
+  readonly taskOptions: StreamTaskOptions;
+  /** Period of metrics messages, ms. */
+  readonly metricsIntervalMs: number;
+  /** Shared memory of the network exchange (absent when the job has no exchange). */
+  readonly network?: unknown;
+}
+
+/** main → worker: cancel every subtask of the slot. */
+export interface CancelMessage {
+  readonly type: 'cancel';
+}
+
+/** Messages the main thread sends. */
+export type ToTaskExecutorMessage = DeployMessage | CancelMessage;
+
+/** worker → main: a subtask changed state. */
+export interface TaskStateMessage {
+  readonly type: 'task-state';
+  readonly vertexId: string;
+  readonly subtaskIndex: number;
+  readonly attemptNumber: number;
+  readonly state: ExecutionState;
+  /** Epoch ms of the change. */
+  readonly timestampMs: number;
+  /** Why it failed (FAILED only). */
+  readonly error?: SerializedError | undefined;
+  /** Final figures of the subtask (terminal states only). */
+  readonly metrics?: TaskMetricsSnapshot | undefined;
+}
+
+/** worker → main: the figures of every subtask of the slot and of the thread. */
+export interface MetricsMessage {
+  readonly type: 'metrics';
+  readonly attemptNumber: number;
+  readonly tasks: readonly TaskMetricsSnapshot[];
+  readonly worker: WorkerMetricsSnapshot;
+}
+
+/** worker → main: an operator event for the coordinator of stream node `nodeId`. */
+export interface OperatorEventMessage {
+  readonly type: 'operator-event';
+  readonly attemptNumber: number;
+  readonly nodeId: number;
+  readonly subtaskIndex: number;
+  readonly event: unknown;
+}
+
+/** worker → main: buffer pools this worker created (reclaimed if it dies). */
+export interface BufferPoolsMessage {
+  readonly type: 'buffer-pools';
+  readonly created: readonly number[];
+  readonly destroyed: readonly number[];
+}
+
+/** Messages a worker sends. */
+export type FromTaskExecutorMessage =
+  | TaskStateMessage
+  | MetricsMessage
+  | OperatorEventMessage
+  | BufferPoolsMessage;

@@ -1,0 +1,266 @@
+/**
+ * The runtime of one task slot, inside its worker thread (Flink's `TaskExecutor` with
+ * its `Task`s): takes a deployment from the main thread, imports the job module,
+ * builds the same graph as the main thread, and runs the subtasks placed in this slot
+ * as {@link StreamTask}s on the worker's event loop.
+ *
+ * ```
+ *   deploy ──► import module ──► build graph ──► fingerprint equal? ──► per subtask:
+ *              (JOB_MODULE_INVALID)  (GRAPH_*)     (GRAPH_NONDETERMINISTIC)   StreamTask.invoke()
+ *   every metricsIntervalMs ──► metrics {tasks, worker}
+ *   cancel ──► StreamTask.cancel() on every task (also before they were created)
+ * ```
+ *
+ * A deployment that fails before its tasks exist (bad module, different graph) reports
+ * every subtask of the slot FAILED with that error. Each task reports its own states;
+ * its terminal report carries its final metrics snapshot, so the main thread has exact
+ * final counts even though it terminates the worker right after.
+ *
+ * The network exchange is reached through a {@link TaskNetworkEnvironment}, created per
+ * deployment by the factory given to the constructor (absent when the job has no
+ * exchange).
+ *
+ * @remarks One per worker thread; every method runs on that thread. Corresponds to
+ * Flink's `TaskExecutor` (slot side) and `Task`.
+ * @module
+ */
+import { threadId } from 'node:worker_threads';
+import { serializeError } from '../errors.ts';
+import type { JobEdge } from '../graph/job-edge.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import type { JobVertex } from '../graph/job-vertex.ts';
+import { ThreadRuntimeSampler } from '../metrics/thread-runtime-sampler.ts';
+import type { ExecutionState } from './execution-state.ts';
+import { buildJobGraph, loadJobDefinition } from './job-module-loader.ts';
+import type { OperatorChain } from './operators/operator-chain.ts';
+import type { RecordWriterOutput } from './operators/record-writer-output.ts';
+import type { ElementContext } from './operators/stream-operator.ts';
+import {
+  type CountingInputProcessor,
+  StreamTask,
+  type StreamTaskEnvironment,
+} from './stream-task.ts';
+import type {
+  DeployMessage,
+  FromTaskExecutorMessage,
+  ToTaskExecutorMessage,
+} from './task-executor-protocol.ts';
+
+/** Where a task executor sends its messages (the worker's `parentPort`). */
+export interface TaskExecutorPort {
+  postMessage(message: FromTaskExecutorMessage): void;
+}
+
+/**
+ * The network exchange as the tasks of one deployment see it: record writers for
+ * outgoing job edges, input processors over input gates, and teardown.
+ */
+export interface TaskNetworkEnvironment {
+  createRecordWriterOutput(
+    edge: JobEdge,
+    subtaskIndex: number,
+    elementContext: ElementContext,
+  ): RecordWriterOutput<unknown>;
+  createInputProcessor(
+    vertex: JobVertex,
+    subtaskIndex: number,
+    chain: OperatorChain,
+  ): CountingInputProcessor;
+  /** Resolves once the subtask's result partitions were drained by their consumers. */
+  awaitOutputsConsumed(vertex: JobVertex, subtaskIndex: number): Promise<void>;
+  /** Releases the subtask's partitions, gates and buffer pools. */
+  releaseResources(vertex: JobVertex, subtaskIndex: number): void;
+  /** Releases everything left (after every task ended). */
+  close(): void;
+}
+
+/** Creates the network environment of a deployment (given its `network` handles). */
+export type TaskNetworkEnvironmentFactory = (
+  deployment: DeployMessage,
+  jobGraph: JobGraph,
+  port: TaskExecutorPort,
+) => TaskNetworkEnvironment;
+
+/** A network environment for jobs without exchanges: any use is a bug in planning. */
+const NO_NETWORK: TaskNetworkEnvironment = {
+  createRecordWriterOutput(edge) {
+    throw new Error(`no network environment for exchange ${edge.streamEdge}`);
+  },
+  createInputProcessor(vertex) {
+    throw new Error(`no network environment for the inputs of ${vertex}`);
+  },
+  awaitOutputsConsumed: () => Promise.resolve(),
+  releaseResources() {},
+  close() {},
+};
+
+/** Runs the subtasks of one slot; see the module documentation. */
+export class TaskExecutor {
+  private readonly port: TaskExecutorPort;
+  private readonly networkFactory: TaskNetworkEnvironmentFactory | undefined;
+  private readonly tasks: StreamTask[] = [];
+  private deployment: DeployMessage | undefined;
+  private network: TaskNetworkEnvironment = NO_NETWORK;
+  private canceled = false;
+  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private sampler: ThreadRuntimeSampler | undefined;
+  private finished: Promise<void> | undefined;
+
+  /**
+   * @param port - where messages to the main thread go
+   * @param networkFactory - builds the exchange of a deployment that has one
+   */
+  constructor(port: TaskExecutorPort, networkFactory?: TaskNetworkEnvironmentFactory) {
+    this.port = port;
+    this.networkFactory = networkFactory;
+  }
+
+  /**
+   * Handles a message of the main thread.
+   *
+   * @param message - deploy or cancel
+   */
+  handleMessage(message: ToTaskExecutorMessage): void {
+    if (message.type === 'deploy') {
+      if (this.deployment !== undefined) return; // one deployment per worker
+      this.deployment = message;
+      this.finished = this.deploy(message);
+    } else if (message.type === 'cancel') {
+      this.cancel();
+    }
+  }
+
+  /** Resolves when every task of the deployment reached a terminal state. */
+  whenFinished(): Promise<void> {
+    return this.finished ?? Promise.resolve();
+  }
+
+  /** Cancels every task (and the deployment, if its tasks do not exist yet). */
+  cancel(): void {
+    this.canceled = true;
+    for (const task of this.tasks) task.cancel();
+  }
+
+  private async deploy(deployment: DeployMessage): Promise<void> {
+    this.sampler = new ThreadRuntimeSampler(threadId);
+    this.metricsTimer = setInterval(() => this.reportMetrics(), deployment.metricsIntervalMs);
+    try {
+      let graph: JobGraph;
+      try {
+        const definition = await loadJobDefinition(deployment.job.moduleUrl);
+        graph = buildJobGraph(definition, deployment.job, deployment.jobId, deployment.fingerprint);
+        if (deployment.network !== undefined && this.networkFactory !== undefined) {
+          this.network = this.networkFactory(deployment, graph, this.port);
+        }
+      } catch (error) {
+        const state = this.canceled ? 'CANCELED' : 'FAILED';
+        for (const { vertexId, subtaskIndex } of deployment.subtasks) {
+          this.reportState(vertexId, subtaskIndex, state, error);
+        }
+        return;
+      }
+      for (const { vertexId, subtaskIndex } of deployment.subtasks) {
+        const vertex = graph.getVertex(vertexId);
+        if (vertex === undefined) {
+          this.reportState(vertexId, subtaskIndex, 'FAILED', new Error(`no vertex ${vertexId}`));
+          continue;
+        }
+        this.tasks.push(this.createTask(deployment, graph, vertex, subtaskIndex));
+      }
+      if (this.canceled) for (const task of this.tasks) task.cancel();
+      await Promise.all(this.tasks.map((task) => task.invoke()));
+    } finally {
+      clearInterval(this.metricsTimer);
+      this.metricsTimer = undefined;
+      try {
+        this.network.close();
+      } catch {
+        // The main thread reclaims what a failed close leaves.
+      }
+      this.sampler.close();
+    }
+  }
+
+  private createTask(
+    deployment: DeployMessage,
+    graph: JobGraph,
+    vertex: JobVertex,
+    subtaskIndex: number,
+  ): StreamTask {
+    const network = (): TaskNetworkEnvironment => this.network;
+    const port = this.port;
+    const environment: StreamTaskEnvironment = {
+      jobId: deployment.jobId,
+      jobName: graph.jobName,
+      attemptNumber: deployment.attemptNumber,
+      createRecordWriterOutput: (edge, index, element) =>
+        network().createRecordWriterOutput(edge, index, element),
+      createInputProcessor: (v, index, chain) => network().createInputProcessor(v, index, chain),
+      awaitOutputsConsumed: (v, index) => network().awaitOutputsConsumed(v, index),
+      releaseResources: (v, index) => network().releaseResources(v, index),
+      sendOperatorEvent: (nodeId, index, event) =>
+        port.postMessage({
+          type: 'operator-event',
+          attemptNumber: deployment.attemptNumber,
+          nodeId,
+          subtaskIndex: index,
+          event,
+        }),
+    };
+    return new StreamTask(
+      vertex,
+      subtaskIndex,
+      environment,
+      (task, state, error) => this.onTaskState(task, state, error),
+      deployment.taskOptions,
+    );
+  }
+
+  private onTaskState(task: StreamTask, state: ExecutionState, error: unknown): void {
+    const terminal = state === 'FINISHED' || state === 'CANCELED' || state === 'FAILED';
+    this.reportState(
+      task.vertex.id,
+      task.subtaskIndex,
+      state,
+      error,
+      terminal ? task.snapshotMetrics() : undefined,
+    );
+  }
+
+  private reportState(
+    vertexId: string,
+    subtaskIndex: number,
+    state: ExecutionState,
+    error?: unknown,
+    metrics?: ReturnType<StreamTask['snapshotMetrics']>,
+  ): void {
+    this.port.postMessage({
+      type: 'task-state',
+      vertexId,
+      subtaskIndex,
+      attemptNumber: this.deployment!.attemptNumber,
+      state,
+      timestampMs: Date.now(),
+      error: state === 'FAILED' ? serializeError(error) : undefined,
+      metrics,
+    });
+  }
+
+  private reportMetrics(): void {
+    const sampler = this.sampler;
+    if (sampler === undefined) return;
+    const tasks = [];
+    for (const task of this.tasks) {
+      const state = task.getState();
+      if (state === 'RUNNING' || state === 'INITIALIZING' || state === 'CANCELING') {
+        tasks.push(task.snapshotMetrics());
+      }
+    }
+    this.port.postMessage({
+      type: 'metrics',
+      attemptNumber: this.deployment!.attemptNumber,
+      tasks,
+      worker: sampler.sample(),
+    });
+  }
+}
