@@ -29,6 +29,7 @@
  * @remarks Main thread only; created by the `MiniCluster`, observed through `JobClient`.
  * @module
  */
+import type { Logger } from 'pino';
 import { CollectSink } from '../connectors/collect/collect-sink.ts';
 import {
   deserializeError,
@@ -133,6 +134,8 @@ export interface JobMasterContext {
   /** How long cancelled subtasks may take before their workers are terminated (ms). */
   readonly cancelTimeoutMs: number;
   readonly metrics: MetricsSink;
+  /** The job's logger (bound to its id and name). */
+  readonly log: Logger;
   /** Starts the worker of one slot. */
   startWorker(slotIndex: number, listener: TaskExecutorGatewayListener): TaskExecutorGateway;
   /** Allocates the network memory of an attempt (jobs with exchanges). */
@@ -451,6 +454,15 @@ export class JobMaster implements TaskExecutorGatewayListener {
     };
     this.failure = info;
     this.exceptionHistory.push(info);
+    this.context.log.warn(
+      {
+        err: deserializeError(error),
+        vertexId: info.vertexId,
+        subtaskIndex: info.subtaskIndex,
+        attemptNumber: info.attemptNumber,
+      },
+      `job failed in ${subtask === undefined ? 'deployment' : describeSubtask(subtask)}`,
+    );
     const strategy = this.context.restartStrategy;
     strategy.notifyFailure(error);
     const restart = isRecoverable(error.code) && strategy.canRestart();
@@ -638,6 +650,10 @@ export class JobMaster implements TaskExecutorGatewayListener {
 
   private setStatus(status: JobStatus): void {
     if (this.status === status) return;
+    this.context.log.info(
+      { attemptNumber: this.attemptNumber, numRestarts: this.numRestarts },
+      `job "${this.jobName}" switched from ${this.status} to ${status}`,
+    );
     this.status = status;
     this.statusTimestamps[status] = Date.now();
     this.notifyChange();

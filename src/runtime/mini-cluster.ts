@@ -21,6 +21,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import { Configuration } from '../config/configuration.ts';
 import {
@@ -36,6 +37,7 @@ import { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import { JobClient } from './job-client.ts';
 import { JobMaster } from './job-master.ts';
 import { buildJobGraph, loadJobDefinition, toModuleUrl } from './job-module-loader.ts';
+import { createRootLogger, jobLogger, rootLoggerOptionsFrom } from './logging.ts';
 import { createRestartBackoffTimeStrategy } from './restart-backoff-time-strategy.ts';
 import { ClusterClosedError, SlotsBusyError } from './runtime-errors.ts';
 import { type StreamTaskOptions, StreamTaskOptionsSchema } from './stream-task.ts';
@@ -62,6 +64,12 @@ export interface MiniClusterOptions {
    * @defaultValue a {@link NoOpMetricsSink}
    */
   metrics?: MetricsSink | undefined;
+  /**
+   * Root logger of the main thread; workers create theirs from the configuration
+   * (`log.level`, `log.format`).
+   * @defaultValue a root logger from the configuration
+   */
+  log?: Logger | undefined;
 }
 
 /** Defaults of {@link MiniClusterOptions}. */
@@ -77,6 +85,7 @@ const validateOptions = compileOptions(
     cancelTimeoutMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
     task: StreamTaskOptionsSchema,
     metrics: Type.Optional(Type.Unknown()),
+    log: Type.Optional(Type.Unknown()),
   }),
   'MiniCluster',
 );
@@ -102,6 +111,7 @@ export class MiniCluster {
   /** The process's network buffers, shared with every worker. */
   readonly networkBufferPool: NetworkBufferPool;
   private readonly metrics: MetricsSink;
+  private readonly log: Logger;
   private readonly jobs = new Map<string, { master: JobMaster; client: JobClient }>();
   private readonly workers = new Set<TaskExecutorGateway>();
   private usedSlots = 0;
@@ -111,6 +121,7 @@ export class MiniCluster {
     this.configuration = configuration;
     this.options = options;
     this.metrics = options.metrics ?? new NoOpMetricsSink();
+    this.log = options.log ?? createRootLogger(rootLoggerOptionsFrom(configuration));
     this.numberOfTaskSlots = configuration.get(CoreOptions.NUMBER_OF_TASK_SLOTS);
     const memory = resolveMemoryConfiguration(configuration);
     this.networkBufferPool = new NetworkBufferPool(networkBufferPoolOptionsOf(memory));
@@ -223,6 +234,7 @@ export class MiniCluster {
       metricsIntervalMs: this.options.metricsIntervalMs,
       cancelTimeoutMs: this.options.cancelTimeoutMs,
       metrics: this.metrics,
+      log: jobLogger(this.log, { jobId, jobName: jobGraph.jobName }),
       startWorker: (slotIndex, listener) => {
         const gateway = new TaskExecutorGateway(
           slotIndex,

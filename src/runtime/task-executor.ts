@@ -25,6 +25,8 @@
  * @module
  */
 import { threadId } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { Configuration } from '../config/configuration.ts';
 import { serializeError } from '../errors.ts';
 import type { JobEdge } from '../graph/job-edge.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -32,6 +34,7 @@ import type { JobVertex } from '../graph/job-vertex.ts';
 import { ThreadRuntimeSampler } from '../metrics/thread-runtime-sampler.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { buildJobGraph, loadJobDefinition } from './job-module-loader.ts';
+import { createRootLogger, rootLoggerOptionsFrom, taskLogger } from './logging.ts';
 import type { OperatorChain } from './operators/operator-chain.ts';
 import type { RecordWriterOutput } from './operators/record-writer-output.ts';
 import type { ElementContext } from './operators/stream-operator.ts';
@@ -105,6 +108,8 @@ export class TaskExecutor {
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
   private sampler: ThreadRuntimeSampler | undefined;
   private finished: Promise<void> | undefined;
+  private log: Logger | undefined;
+  private readonly taskLogs = new Map<StreamTask, Logger>();
 
   /**
    * @param port - where messages to the main thread go
@@ -142,6 +147,10 @@ export class TaskExecutor {
   }
 
   private async deploy(deployment: DeployMessage): Promise<void> {
+    this.log = createRootLogger({
+      ...rootLoggerOptionsFrom(Configuration.fromJSON(deployment.job.configuration)),
+      base: { worker: threadId, slot: deployment.slotIndex },
+    });
     this.sampler = new ThreadRuntimeSampler(threadId);
     this.metricsTimer = setInterval(() => this.reportMetrics(), deployment.metricsIntervalMs);
     try {
@@ -153,6 +162,10 @@ export class TaskExecutor {
           this.network = this.networkFactory(deployment, graph, this.port);
         }
       } catch (error) {
+        this.log.warn(
+          { err: error, jobId: deployment.jobId, moduleUrl: deployment.job.moduleUrl },
+          'deployment failed',
+        );
         const state = this.canceled ? 'CANCELED' : 'FAILED';
         for (const { vertexId, subtaskIndex } of deployment.subtasks) {
           this.reportState(vertexId, subtaskIndex, state, error);
@@ -207,17 +220,39 @@ export class TaskExecutor {
           event,
         }),
     };
-    return new StreamTask(
+    const task = new StreamTask(
       vertex,
       subtaskIndex,
       environment,
-      (task, state, error) => this.onTaskState(task, state, error),
+      (t, state, error) => this.onTaskState(t, state, error),
       deployment.taskOptions,
     );
+    this.taskLogs.set(
+      task,
+      taskLogger(this.log!, {
+        jobId: deployment.jobId,
+        vertexId: vertex.id,
+        subtaskIndex,
+        taskName: vertex.name,
+      }),
+    );
+    return task;
   }
 
   private onTaskState(task: StreamTask, state: ExecutionState, error: unknown): void {
     const terminal = state === 'FINISHED' || state === 'CANCELED' || state === 'FAILED';
+    const log = this.taskLogs.get(task);
+    if (state === 'FAILED') {
+      log?.warn(
+        { err: error, attemptNumber: task.attemptNumber },
+        `${task.taskNameWithSubtask} switched to FAILED`,
+      );
+    } else {
+      log?.info(
+        { attemptNumber: task.attemptNumber },
+        `${task.taskNameWithSubtask} switched to ${state}`,
+      );
+    }
     this.reportState(
       task.vertex.id,
       task.subtaskIndex,
