@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   SLUICE_ERR_TYPES_RECORD_TOO_LARGE: { status: 500, retriable: false },
   SLUICE_ERR_NETWORK_CORRUPT_STREAM: { status: 500, retriable: false },
   SLUICE_ERR_NETWORK_TRUNCATED_STREAM: { status: 500, retriable: false },
+  SLUICE_ERR_NETWORK_PARTNER_GONE: { status: 500, retriable: true },
+  SLUICE_ERR_NETWORK_PROTOCOL_VIOLATION: { status: 500, retriable: false },
   SLUICE_ERR_GRAPH_EMPTY: { status: 400, retriable: false },
   SLUICE_ERR_GRAPH_NO_SINK: { status: 400, retriable: false },
   SLUICE_ERR_GRAPH_CYCLE: { status: 400, retriable: false },
