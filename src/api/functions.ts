@@ -16,6 +16,22 @@
  * A function must not mutate a record it received or emitted (Flink's object-reuse rules).
  */
 
+import type {
+  AggregatingState,
+  ListState,
+  MapState,
+  ReducingState,
+  ValueState,
+} from '../runtime/state/keyed-state.ts';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  ValueStateDescriptor,
+} from '../runtime/state/state-descriptor.ts';
+import type { OutputTag } from './output-tag.ts';
+
 /** Collects records emitted by a function (Flink's `Collector`). */
 export interface Collector<T> {
   /** Emits one record downstream; synchronous, may be called any number of times. */
@@ -82,16 +98,92 @@ export interface KeySelector<T, K> {
 export interface ProcessFunctionContext {
   /** Timestamp of the current record (ms), or `undefined` when it has none. */
   timestamp(): number | undefined;
-  /** Time queries; timers come with the event-time issue. */
+  /** Time queries, and timers on a keyed stream. */
   timerService(): TimerService;
+  /**
+   * Emits `value` to the side output `tag` (read it with `getSideOutput(tag)`), with the
+   * current record's timestamp. A tag nobody reads drops the value.
+   */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
-/** Time queries of a process function (Flink's `TimerService`, without timers yet). */
+/**
+ * Time queries and timers of a process function (Flink's `TimerService`). Timers exist
+ * only on a keyed stream (`keyBy(...).process(fn)`): they are scoped to the current key,
+ * deduplicated per (key, timestamp), and fire `onTimer` in timestamp order. On a
+ * non-keyed stream the register and delete calls throw `SLUICE_ERR_API_INVALID_USE`.
+ */
 export interface TimerService {
   /** Wall-clock time in ms. */
   currentProcessingTime(): number;
   /** Current event-time watermark of the operator (ms). */
   currentWatermark(): number;
+  /** Fires `onTimer(time)` for the current key once the watermark reaches `time` (ms). */
+  registerEventTimeTimer(time: number): void;
+  /** Fires `onTimer(time)` for the current key once the wall clock reaches `time` (ms). */
+  registerProcessingTimeTimer(time: number): void;
+  /** Deletes the current key's event-time timer at `time`, if any. */
+  deleteEventTimeTimer(time: number): void;
+  /** Deletes the current key's processing-time timer at `time`, if any. */
+  deleteProcessingTimeTimer(time: number): void;
+}
+
+/** Which clock fired a timer (Flink's `TimeDomain`). */
+export type TimeDomain = 'EVENT_TIME' | 'PROCESSING_TIME';
+
+/**
+ * Creates and reads keyed state scoped to the current key (Flink's `KeyedStateStore`).
+ * Call it in `open` and keep the handles; the same descriptor name returns the same state.
+ */
+export interface KeyedStateStore {
+  getState<V>(descriptor: ValueStateDescriptor<V>): ValueState<V>;
+  getListState<V>(descriptor: ListStateDescriptor<V>): ListState<V>;
+  getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>;
+  getReducingState<V>(descriptor: ReducingStateDescriptor<V>): ReducingState<V>;
+  getAggregatingState<IN, ACC, OUT>(
+    descriptor: AggregatingStateDescriptor<IN, ACC, OUT>,
+  ): AggregatingState<IN, OUT>;
+}
+
+/** The {@link RuntimeContext} of a keyed operator's function: with keyed state. */
+export interface KeyedRuntimeContext extends RuntimeContext, KeyedStateStore {}
+
+/** Context of {@link KeyedProcessFunction.processElement} (Flink's `KeyedProcessFunction.Context`). */
+export interface KeyedProcessFunctionContext<K> extends ProcessFunctionContext {
+  /** Key of the current record (or of the firing timer). */
+  getCurrentKey(): K;
+}
+
+/** Context of {@link KeyedProcessFunction.onTimer} (Flink's `OnTimerContext`). */
+export interface OnTimerContext<K> extends KeyedProcessFunctionContext<K> {
+  /** Which clock fired the timer. */
+  timeDomain(): TimeDomain;
+}
+
+/**
+ * Per-record function on a keyed stream with keyed state and timers (Flink's
+ * `KeyedProcessFunction`). `open(ctx)` receives a {@link KeyedRuntimeContext}: create
+ * the state handles there. `onTimer` runs with the timer's key as the current key, so
+ * state handles read that key's state.
+ */
+export interface KeyedProcessFunction<K, I, O> extends RichFunction {
+  open?(context: KeyedRuntimeContext): void | Promise<void>;
+  processElement(value: I, ctx: KeyedProcessFunctionContext<K>, out: Collector<O>): void;
+  /** Called once per fired timer, in timestamp order per clock (ms). */
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+}
+
+/**
+ * Incremental aggregation with an accumulator (Flink's `AggregateFunction`): windows
+ * keep one accumulator per key and window instead of the records. `merge` combines the
+ * accumulators of merged session windows.
+ */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  /** Adds a value; may update `accumulator` in place and return it, or return a new one. */
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+  merge(a: ACC, b: ACC): ACC;
 }
 
 /** Low-level per-record function (Flink's `ProcessFunction`). */
@@ -124,6 +216,10 @@ export type KeySelectorLike<T, K> = KeySelector<T, K> | ((value: T) => K);
 export type ProcessFunctionLike<I, O> =
   | ProcessFunction<I, O>
   | ((value: I, ctx: ProcessFunctionContext, out: Collector<O>) => void);
+/** Plain-function or object form of a keyed process function. */
+export type KeyedProcessFunctionLike<K, I, O> =
+  | KeyedProcessFunction<K, I, O>
+  | ((value: I, ctx: KeyedProcessFunctionContext<K>, out: Collector<O>) => void);
 
 /**
  * Names of the fields of `T` whose values are numbers: object property names, or the
@@ -167,5 +263,12 @@ export function toKeySelector<T, K>(fn: KeySelectorLike<T, K>): KeySelector<T, K
 
 /** Wraps a plain function as a {@link ProcessFunction}. */
 export function toProcessFunction<I, O>(fn: ProcessFunctionLike<I, O>): ProcessFunction<I, O> {
+  return typeof fn === 'function' ? { processElement: fn } : fn;
+}
+
+/** Wraps a plain function as a {@link KeyedProcessFunction}. */
+export function toKeyedProcessFunction<K, I, O>(
+  fn: KeyedProcessFunctionLike<K, I, O>,
+): KeyedProcessFunction<K, I, O> {
   return typeof fn === 'function' ? { processElement: fn } : fn;
 }

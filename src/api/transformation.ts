@@ -6,7 +6,8 @@
  * ```
  *   physical (become StreamNodes):  SourceTransformation, OneInputTransformation, SinkTransformation
  *   virtual  (become edge settings): PartitionTransformation (keyBy, rebalance, broadcast, forward),
- *                                     UnionTransformation (several inputs to one consumer)
+ *                                     UnionTransformation (several inputs to one consumer),
+ *                                     SideOutputTransformation (a side output of an operator)
  * ```
  *
  * Ids of physical transformations are their declaration order in the environment
@@ -23,7 +24,13 @@ import type { Source } from './connector/source.ts';
 import type { Key, KeySelector } from './functions.ts';
 
 /** Kind of a transformation. */
-export type TransformationKind = 'source' | 'oneInput' | 'sink' | 'partition' | 'union';
+export type TransformationKind =
+  | 'source'
+  | 'oneInput'
+  | 'sink'
+  | 'partition'
+  | 'union'
+  | 'sideOutput';
 
 /** Settings common to every transformation; physical ones use them all. */
 export abstract class Transformation<T> {
@@ -168,5 +175,32 @@ export class UnionTransformation<T> extends Transformation<T> {
 
   getInputs(): readonly Transformation<unknown>[] {
     return this.inputs as readonly Transformation<unknown>[];
+  }
+}
+
+/**
+ * A side output of an operator (Flink's `SideOutputTransformation`): the edges out of it
+ * carry the records the operator emitted with the tag `outputTag` instead of its main
+ * output.
+ */
+export class SideOutputTransformation<T> extends Transformation<T> {
+  readonly kind = 'sideOutput';
+  readonly input: Transformation<unknown>;
+  /** Id of the `OutputTag`. */
+  readonly outputTag: string;
+
+  constructor(
+    id: number,
+    environmentToken: object,
+    input: Transformation<unknown>,
+    outputTag: string,
+  ) {
+    super(id, environmentToken, `Side output (${outputTag})`);
+    this.input = input;
+    this.outputTag = outputTag;
+  }
+
+  getInputs(): readonly Transformation<unknown>[] {
+    return [this.input];
   }
 }

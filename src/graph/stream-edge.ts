@@ -15,6 +15,8 @@ export class StreamEdge {
   readonly typeNumber: number;
   /** The edge's partitioner; record writers use copies of it. */
   readonly partitioner: StreamPartitioner<unknown>;
+  /** Id of the `OutputTag` whose side output the edge carries; `undefined` = main output. */
+  readonly outputTag: string | undefined;
 
   /**
    * @param sourceId - id of the upstream node
@@ -23,6 +25,7 @@ export class StreamEdge {
    * @param typeNumber - input position at the target (0 for one-input operators)
    * @param ordinal - number of earlier edges between the same nodes (a stream unioned
    *   with itself), to keep ids unique
+   * @param outputTag - id of the side output the edge carries (`undefined`: main output)
    */
   constructor(
     sourceId: number,
@@ -30,11 +33,13 @@ export class StreamEdge {
     partitioner: StreamPartitioner<unknown>,
     typeNumber = 0,
     ordinal = 0,
+    outputTag?: string,
   ) {
     this.sourceId = sourceId;
     this.targetId = targetId;
     this.partitioner = partitioner;
     this.typeNumber = typeNumber;
+    this.outputTag = outputTag;
     const suffix = ordinal > 0 ? `_${ordinal}` : '';
     this.id = `${sourceId}_${targetId}_${typeNumber}_${partitioner.shipStrategy}${suffix}`;
   }

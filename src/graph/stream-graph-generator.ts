@@ -23,10 +23,11 @@ export interface StreamGraphGeneratorSettings extends StreamGraphSettings {
 /** The name of the slot sharing group of operators that set none and inherit none. */
 export const DEFAULT_SLOT_SHARING_GROUP = 'default';
 
-/** A physical upstream node of an input, with the partitioner its virtual path set. */
+/** A physical upstream node of an input, with the partitioner and side output its virtual path set. */
 interface ResolvedInput {
   readonly nodeId: number;
   readonly partitioner: StreamPartitioner<unknown> | undefined;
+  readonly outputTag?: string | undefined;
 }
 
 /**
@@ -66,7 +67,15 @@ export class StreamGraphGenerator {
             input: Transformation<unknown>;
             partitioner: StreamPartitioner<unknown>;
           };
-          result = resolve(input).map((r) => ({ nodeId: r.nodeId, partitioner }));
+          result = resolve(input).map((r) => ({ ...r, partitioner }));
+          break;
+        }
+        case 'sideOutput': {
+          const { input, outputTag } = t as unknown as {
+            input: Transformation<unknown>;
+            outputTag: string;
+          };
+          result = resolve(input).map((r) => ({ ...r, outputTag }));
           break;
         }
         case 'union':
@@ -94,7 +103,9 @@ export class StreamGraphGenerator {
         chainingStrategy: t.chainingStrategy,
       };
       graph.addNode(spec);
-      for (const input of inputs) graph.addEdge(input.nodeId, t.id, input.partitioner);
+      for (const input of inputs) {
+        graph.addEdge(input.nodeId, t.id, input.partitioner, 0, input.outputTag);
+      }
     };
 
     for (const t of transformations) resolve(t);

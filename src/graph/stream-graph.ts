@@ -92,6 +92,7 @@ export class StreamGraph {
     targetId: number,
     partitioner?: StreamPartitioner<unknown>,
     typeNumber = 0,
+    outputTag?: string,
   ): StreamEdge {
     const source = this.getStreamNode(sourceId);
     const target = this.getStreamNode(targetId);
@@ -127,7 +128,14 @@ export class StreamGraph {
       edgePartitioner.targetOperatorName = target.name;
     }
     const ordinal = source.outEdges.filter((e) => e.targetId === targetId).length;
-    const edge = new StreamEdge(sourceId, targetId, edgePartitioner, typeNumber, ordinal);
+    const edge = new StreamEdge(
+      sourceId,
+      targetId,
+      edgePartitioner,
+      typeNumber,
+      ordinal,
+      outputTag,
+    );
     source.outEdges.push(edge);
     target.inEdges.push(edge);
     this.edges.push(edge);

@@ -18,7 +18,13 @@ import type {
   Output,
   StreamOperatorParameters,
 } from './stream-operator.ts';
+import {
+  type ProcessingTimeService,
+  SystemProcessingTimeService,
+} from './timers/processing-time-service.ts';
 import { userFunctionFailed } from './user-function-error.ts';
+
+const NO_SIDE_OUTPUTS: ReadonlyMap<string, Output<unknown>> = new Map();
 
 /**
  * An operator with one input and a user function `F`.
@@ -35,6 +41,9 @@ export abstract class AbstractUdfStreamOperator<IN, OUT, F extends RichFunction>
   protected runtimeContext!: RuntimeContext;
   protected elementContext!: ElementContext;
   protected keyedStateBackend: KeyedStateBackend | undefined;
+  /** Outputs of the operator's side-output edges, by tag id. */
+  protected sideOutputs: ReadonlyMap<string, Output<unknown>> = NO_SIDE_OUTPUTS;
+  private processingTime: ProcessingTimeService | undefined;
 
   /**
    * @param operatorName - name for plans and errors
@@ -50,6 +59,21 @@ export abstract class AbstractUdfStreamOperator<IN, OUT, F extends RichFunction>
     this.runtimeContext = parameters.runtimeContext;
     this.elementContext = parameters.elementContext;
     this.keyedStateBackend = parameters.keyedStateBackend;
+    this.sideOutputs = parameters.sideOutputs ?? NO_SIDE_OUTPUTS;
+    this.processingTime = parameters.processingTimeService;
+  }
+
+  /**
+   * The task's processing-time service; a system clock of the operator's own when the
+   * task gave none (tests building operators by hand): its timer errors are rethrown.
+   */
+  protected get processingTimeService(): ProcessingTimeService {
+    this.processingTime ??= new SystemProcessingTimeService({
+      onError: (error) => {
+        throw error;
+      },
+    });
+    return this.processingTime;
   }
 
   /** Calls the function's `open(ctx)`, if it has one. */
@@ -79,6 +103,11 @@ export abstract class AbstractUdfStreamOperator<IN, OUT, F extends RichFunction>
   /** Forwards the watermark unchanged. */
   processWatermark(watermark: number): void {
     this.output.emitWatermark(watermark);
+  }
+
+  /** Forwards the watermark status unchanged. */
+  processWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus?.(idle);
   }
 
   /** The coded error for a throw of the user function during `phase`. */

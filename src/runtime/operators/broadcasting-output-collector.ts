@@ -25,10 +25,16 @@ export class BroadcastingOutputCollector<T> implements Output<T> {
     const outputs = this.outputs;
     for (let i = 0; i < outputs.length; i++) outputs[i]!.emitWatermark(watermark);
   }
+
+  emitWatermarkStatus(idle: boolean): void {
+    const outputs = this.outputs;
+    for (let i = 0; i < outputs.length; i++) outputs[i]!.emitWatermarkStatus?.(idle);
+  }
 }
 
 /** Output of an operator whose stream is not consumed: records are dropped. */
 export const DISCARDING_OUTPUT: Output<unknown> = {
   collect(_record: unknown): void {},
   emitWatermark(_watermark: number): void {},
+  emitWatermarkStatus(_idle: boolean): void {},
 };

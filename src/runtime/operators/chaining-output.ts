@@ -25,4 +25,8 @@ export class ChainingOutput<T> implements Output<T> {
   emitWatermark(watermark: number): void {
     this.operator.processWatermark(watermark);
   }
+
+  emitWatermarkStatus(idle: boolean): void {
+    this.operator.processWatermarkStatus?.(idle);
+  }
 }

@@ -2,10 +2,13 @@ import type { RuntimeContext } from '../../api/functions.ts';
 import type { JobEdge } from '../../graph/job-edge.ts';
 import type { JobVertex } from '../../graph/job-vertex.ts';
 import type { StreamNode } from '../../graph/stream-node.ts';
+import type { MemoryManager } from '../../memory/memory-manager.ts';
+import { computeKeyGroupRangeForOperatorIndex } from '../../types/key-group-range-assignment.ts';
+import { defaultMemoryManager } from '../state/default-memory-manager.ts';
+import { ManagedKeyedStateBackend } from '../state/managed-keyed-state-backend.ts';
 import { BroadcastingOutputCollector, DISCARDING_OUTPUT } from './broadcasting-output-collector.ts';
 import { ChainingOutput } from './chaining-output.ts';
 import type { RecordWriterOutput, RecordWriterOutputFactory } from './record-writer-output.ts';
-import { HeapKeyedStateBackend } from './state/heap-keyed-state-backend.ts';
 import type { KeyedStateBackend } from './state/keyed-state-backend.ts';
 import {
   AVAILABLE,
@@ -15,9 +18,14 @@ import {
   isAvailabilityProvider,
   isOneInputOperator,
   type OneInputStreamOperator,
+  type OperatorMetrics,
   type Output,
   type StreamOperator,
 } from './stream-operator.ts';
+import {
+  type ProcessingTimeService,
+  SystemProcessingTimeService,
+} from './timers/processing-time-service.ts';
 
 /** What a chain needs from the task that runs it. */
 export interface OperatorChainContext extends RecordWriterOutputFactory {
@@ -33,6 +41,18 @@ export interface OperatorChainContext extends RecordWriterOutputFactory {
    * to the main thread in the worker runtime.
    */
   sendOperatorEvent(nodeId: number, subtaskIndex: number, event: unknown): void;
+  /**
+   * Managed memory for keyed state (this thread's instance of the process's
+   * `MemoryManager`). Unset: a per-thread default of 128 MiB (`defaultMemoryManager()`).
+   */
+  readonly memoryManager?: MemoryManager;
+  /**
+   * The task's clock and timers. The worker runtime passes a
+   * `SystemProcessingTimeService` whose executor runs callbacks in the task's mailbox
+   * and whose `onError` fails the task. Unset: a system clock whose callback errors are
+   * kept in {@link OperatorChain.asyncError}.
+   */
+  readonly processingTimeService?: ProcessingTimeService;
 }
 
 /**
@@ -67,8 +87,15 @@ export class OperatorChain implements AvailabilityProvider {
   readonly recordWriterOutputs: readonly RecordWriterOutput<unknown>[];
   /** Chaining outputs into each non-head operator, by stream node id. */
   readonly chainingOutputs: ReadonlyMap<number, ChainingOutput<unknown>>;
+  /** The task's clock and timers (see {@link OperatorChainContext.processingTimeService}). */
+  readonly processingTimeService: ProcessingTimeService;
+  /** First error a processing-time callback threw (default service only); the task fails with it. */
+  asyncError: unknown;
   private readonly availabilityProviders: readonly AvailabilityProvider[];
   private readonly stateBackends: KeyedStateBackend[] = [];
+  private readonly memoryManager: MemoryManager | undefined;
+  private readonly jobId: string;
+  private readonly attemptNumber: number;
 
   /**
    * Instantiates and wires the operators of subtask `context.subtaskIndex` of `vertex`.
@@ -79,6 +106,16 @@ export class OperatorChain implements AvailabilityProvider {
   constructor(vertex: JobVertex, context: OperatorChainContext) {
     this.vertex = vertex;
     this.subtaskIndex = context.subtaskIndex;
+    this.memoryManager = context.memoryManager;
+    this.jobId = context.jobId;
+    this.attemptNumber = context.attemptNumber;
+    this.processingTimeService =
+      context.processingTimeService ??
+      new SystemProcessingTimeService({
+        onError: (error) => {
+          this.asyncError ??= error;
+        },
+      });
     const operators = new Map<number, StreamOperator<unknown>>();
     for (const node of vertex.chainedNodes) operators.set(node.id, node.operatorFactory());
 
@@ -93,28 +130,36 @@ export class OperatorChain implements AvailabilityProvider {
     const chained = new Set(vertex.chainedEdges.map((e) => e.id));
     const chainingOutputs = new Map<number, ChainingOutput<unknown>>();
     for (const node of vertex.chainedNodes) {
-      const outputs: Output<unknown>[] = node.outEdges.map((edge) => {
-        if (!chained.has(edge.id)) return writerByEdge.get(edge.id)!;
-        const target = operators.get(edge.targetId)!;
-        const output = new ChainingOutput(target as OneInputStreamOperator<unknown, unknown>);
-        chainingOutputs.set(edge.targetId, output);
-        return output;
-      });
-      const output =
-        outputs.length === 0
-          ? DISCARDING_OUTPUT
-          : outputs.length === 1
-            ? outputs[0]!
-            : new BroadcastingOutputCollector(outputs);
+      const outputsByTag = new Map<string | undefined, Output<unknown>[]>();
+      for (const edge of node.outEdges) {
+        let output: Output<unknown>;
+        if (chained.has(edge.id)) {
+          const target = operators.get(edge.targetId)!;
+          const chaining = new ChainingOutput(target as OneInputStreamOperator<unknown, unknown>);
+          chainingOutputs.set(edge.targetId, chaining);
+          output = chaining;
+        } else {
+          output = writerByEdge.get(edge.id)!;
+        }
+        const list = outputsByTag.get(edge.outputTag) ?? [];
+        list.push(output);
+        outputsByTag.set(edge.outputTag, list);
+      }
+      const sideOutputs = new Map<string, Output<unknown>>();
+      for (const [tag, outputs] of outputsByTag) {
+        if (tag !== undefined) sideOutputs.set(tag, combineOutputs(outputs));
+      }
       operators.get(node.id)!.setup({
-        output,
+        output: combineOutputs(outputsByTag.get(undefined) ?? []),
         runtimeContext: this.runtimeContextOf(node, context),
         elementContext: this.elementContext,
-        keyedStateBackend: node.isKeyed() ? this.createStateBackend() : undefined,
+        keyedStateBackend: node.isKeyed() ? this.createStateBackend(node) : undefined,
         operatorEventGateway: {
           sendEventToCoordinator: (event) =>
             context.sendOperatorEvent(node.id, this.subtaskIndex, event),
         },
+        sideOutputs,
+        processingTimeService: this.processingTimeService,
       });
     }
     this.chainingOutputs = chainingOutputs;
@@ -162,9 +207,11 @@ export class OperatorChain implements AvailabilityProvider {
   }
 
   /**
-   * End of input: finishes the operators head first, then ends every exchange.
+   * End of input: stops processing-time callbacks (as Flink's quiesce), finishes the
+   * operators head first, then ends every exchange.
    */
   async finish(): Promise<void> {
+    this.processingTimeService.quiesce();
     for (const operator of this.operators) await operator.finish();
     for (const writer of this.recordWriterOutputs) writer.finish();
   }
@@ -180,6 +227,7 @@ export class OperatorChain implements AvailabilityProvider {
    * @throws the first error an operator's close raised, after closing all
    */
   async close(): Promise<void> {
+    this.processingTimeService.shutdown();
     let firstError: unknown;
     for (const operator of this.operators) {
       try {
@@ -193,8 +241,30 @@ export class OperatorChain implements AvailabilityProvider {
     if (firstError !== undefined) throw firstError;
   }
 
-  private createStateBackend(): KeyedStateBackend {
-    const backend = new HeapKeyedStateBackend();
+  /** Figures of every operator that reports some, by operator name (chain order). */
+  getOperatorMetrics(): { operatorName: string; metrics: OperatorMetrics }[] {
+    const result: { operatorName: string; metrics: OperatorMetrics }[] = [];
+    for (const operator of this.operators) {
+      const metrics = operator.getMetrics?.();
+      if (metrics !== undefined) result.push({ operatorName: operator.operatorName, metrics });
+    }
+    return result;
+  }
+
+  /** Keyed state in managed memory, over this subtask's key groups. */
+  private createStateBackend(node: StreamNode): KeyedStateBackend {
+    const parallelism = this.vertex.parallelism;
+    const backend = new ManagedKeyedStateBackend({
+      memoryManager: this.memoryManager ?? defaultMemoryManager(),
+      owner: `${this.jobId.slice(0, 16)}/${node.id}/${this.subtaskIndex}/${this.attemptNumber}/state`,
+      maxParallelism: node.maxParallelism,
+      keyGroupRange: computeKeyGroupRangeForOperatorIndex(
+        node.maxParallelism,
+        parallelism,
+        this.subtaskIndex,
+      ),
+      description: `operator "${node.name}" (subtask ${this.subtaskIndex + 1}/${parallelism})`,
+    });
     this.stateBackends.push(backend);
     return backend;
   }
@@ -212,4 +282,10 @@ export class OperatorChain implements AvailabilityProvider {
       attemptNumber: context.attemptNumber,
     };
   }
+}
+
+/** One output as it is, several as a broadcast, none as a discarding output. */
+function combineOutputs(outputs: readonly Output<unknown>[]): Output<unknown> {
+  if (outputs.length === 0) return DISCARDING_OUTPUT;
+  return outputs.length === 1 ? outputs[0]! : new BroadcastingOutputCollector(outputs);
 }

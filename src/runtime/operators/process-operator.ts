@@ -1,4 +1,5 @@
 import type { ProcessFunction, ProcessFunctionContext, TimerService } from '../../api/functions.ts';
+import { InvalidApiUseError } from '../../api/invalid-api-use-error.ts';
 import { AbstractUdfStreamOperator } from './abstract-udf-stream-operator.ts';
 import type { StreamOperatorParameters } from './stream-operator.ts';
 
@@ -20,13 +21,23 @@ export class ProcessOperator<IN, OUT> extends AbstractUdfStreamOperator<
   override setup(parameters: StreamOperatorParameters<OUT>): void {
     super.setup(parameters);
     const element = parameters.elementContext;
+    const noTimers = (): never => {
+      throw new InvalidApiUseError(
+        `timers need a keyed stream: operator "${this.operatorName}" runs a ProcessFunction on a non-keyed stream; use keyBy(...).process(...)`,
+      );
+    };
     const timerService: TimerService = {
       currentProcessingTime: () => Date.now(),
       currentWatermark: () => element.currentWatermark,
+      registerEventTimeTimer: noTimers,
+      registerProcessingTimeTimer: noTimers,
+      deleteEventTimeTimer: noTimers,
+      deleteProcessingTimeTimer: noTimers,
     };
     this.context = {
       timestamp: () => (element.hasTimestamp ? element.timestamp : undefined),
       timerService: () => timerService,
+      output: (tag, value) => this.sideOutputs.get(tag.id)?.collect(value),
     };
   }
 

@@ -18,6 +18,7 @@
 
 import type { Collector, RuntimeContext } from '../../api/functions.ts';
 import type { KeyedStateBackend } from './state/keyed-state-backend.ts';
+import type { ProcessingTimeService } from './timers/processing-time-service.ts';
 
 /**
  * Whether an operator may be fused with its neighbours (Flink's `ChainingStrategy`):
@@ -66,6 +67,12 @@ export interface Output<T> extends Collector<T> {
   collect(record: T): void;
   /** Forwards a watermark (ms). */
   emitWatermark(watermark: number): void;
+  /**
+   * Forwards a change of watermark status (Flink's `WatermarkStatus`): `true` = the
+   * stream is idle (its watermark must not hold back consumers), `false` = active again.
+   * Outputs that cannot carry it may leave it out.
+   */
+  emitWatermarkStatus?(idle: boolean): void;
 }
 
 /**
@@ -105,6 +112,27 @@ export interface StreamOperatorParameters<OUT> {
   readonly keyedStateBackend: KeyedStateBackend | undefined;
   /** Channel to the operator's coordinator on the main thread. */
   readonly operatorEventGateway: OperatorEventGateway;
+  /** Outputs of the operator's side-output edges, by `OutputTag` id (absent: none). */
+  readonly sideOutputs?: ReadonlyMap<string, Output<unknown>>;
+  /** The task's clock and timers (absent: operators that need one create a system clock). */
+  readonly processingTimeService?: ProcessingTimeService;
+}
+
+/**
+ * Figures an operator reports (Flink's operator metric group): plain numbers read
+ * by the runtime at snapshot time, never per record.
+ */
+export interface OperatorMetrics {
+  /** Records a window operator dropped because they were late (`numLateRecordsDropped`). */
+  numLateRecordsDropped?: number;
+  /** Watermark at the operator's input (ms, `currentInputWatermark`). */
+  currentInputWatermark?: number;
+  /** Watermark at the operator's output (ms, `currentOutputWatermark`). */
+  currentOutputWatermark?: number;
+  /** Bytes of managed memory in the operator's keyed state. */
+  stateSizeBytes?: number;
+  /** Bytes of managed memory the operator's keyed state holds (whole pages). */
+  managedMemoryBytes?: number;
 }
 
 /**
@@ -127,6 +155,8 @@ export interface StreamOperator<OUT> {
   finish(): void | Promise<void>;
   /** Releases resources (calls the user function's `close`); no more output. */
   close(): void | Promise<void>;
+  /** Current figures (optional; read at metric snapshot time). */
+  getMetrics?(): OperatorMetrics;
 }
 
 /** An operator with one input (Flink's `OneInputStreamOperator`). */
@@ -135,6 +165,8 @@ export interface OneInputStreamOperator<IN, OUT> extends StreamOperator<OUT> {
   processElement(record: IN): void;
   /** Processes a watermark (ms); the default operators forward it. */
   processWatermark(watermark: number): void;
+  /** Processes a watermark status change (`true` = idle); the default operators forward it. */
+  processWatermarkStatus?(idle: boolean): void;
 }
 
 /** Type guard: does the operator accept input records? */

@@ -1,0 +1,60 @@
+import type { ValueState } from './keyed-state.ts';
+import type { ManagedKeyedStateBackend } from './managed-keyed-state-backend.ts';
+import { NULL_ADDRESS } from './managed-memory-arena.ts';
+import { E_AUX } from './state-entry-layout.ts';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The untyped value state of `KeyedStateBackend.getValueState(name)`, used by the
+ * rolling aggregations (`keyBy(...).reduce/sum/min/max`), whose records have no
+ * declared serializer: the key's entry is in managed memory, the value stays a
+ * JavaScript object referenced from a slot (the entry's AUX word), so records are kept
+ * by reference as before. Declare a `ValueStateDescriptor` with a serializer to keep
+ * values in managed memory. Snapshots write the objects as JSON.
+ *
+ * @remarks Owned by the task thread of its backend.
+ */
+export class ObjectValueState<V> implements ValueState<V> {
+  readonly stateId: number;
+  private readonly backend: ManagedKeyedStateBackend;
+
+  /**
+   * @param backend - the backend
+   * @param stateId - id from `registerState`
+   */
+  constructor(backend: ManagedKeyedStateBackend, stateId: number) {
+    this.backend = backend;
+    this.stateId = stateId;
+  }
+
+  value(): V | undefined {
+    const entry = this.backend.find(this.stateId, EMPTY, 0, 0);
+    if (entry === NULL_ADDRESS) return undefined;
+    return this.backend.objects[this.backend.arena.u32[(entry >>> 2) + E_AUX]!] as V;
+  }
+
+  /** @throws SLUICE_ERR_STATE_MEMORY_EXHAUSTED when the key's entry cannot be stored */
+  update(value: V): void {
+    if (value === undefined || value === null) {
+      this.clear();
+      return;
+    }
+    const backend = this.backend;
+    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    if (entry !== NULL_ADDRESS) {
+      backend.objects[backend.arena.u32[(entry >>> 2) + E_AUX]!] = value;
+      return;
+    }
+    const created = backend.insert(this.stateId, EMPTY, 0, 0, 0);
+    backend.arena.u32[(created >>> 2) + E_AUX] = backend.allocateObjectSlot(value);
+  }
+
+  clear(): void {
+    const backend = this.backend;
+    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    if (entry === NULL_ADDRESS) return;
+    backend.freeObjectSlot(backend.arena.u32[(entry >>> 2) + E_AUX]!);
+    backend.remove(entry);
+  }
+}
