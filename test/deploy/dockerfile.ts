@@ -140,11 +140,11 @@ export function dockerIgnore(contextDir: string): (relativePath: string) => bool
     const body = p
       .replace(/^\/+/, '')
       .replace(/[.+^$()|[\]\\]/g, '\\$&')
-      .replace(/\*\*\//g, '\u0000')
+      .replaceAll('**/', '%ANY_DIRS%')
       .replace(/\*\*/g, '.*')
       .replace(/\*/g, '[^/]*')
       .replace(/\?/g, '[^/]')
-      .replace(/\u0000/g, '(?:.*/)?');
+      .replaceAll('%ANY_DIRS%', '(?:.*/)?');
     return new RegExp(`^${body}(?:/.*)?$`);
   });
   return (relativePath) => regexes.some((r) => r.test(relativePath));
