@@ -39,8 +39,10 @@ import {
 } from '../errors.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
+import type { MemoryManager } from '../memory/memory-manager.ts';
 import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metric-snapshots.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
+import type { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import {
   type ExecutionState,
   isTerminalExecutionState,
@@ -136,6 +138,10 @@ export interface JobMasterContext {
   readonly metrics: MetricsSink;
   /** The job's logger (bound to its id and name). */
   readonly log: Logger;
+  /** The process's managed memory; owners of a torn-down attempt are released. */
+  readonly memoryManager: MemoryManager;
+  /** The process's network buffers. */
+  readonly networkBufferPool: NetworkBufferPool;
   /** Starts the worker of one slot. */
   startWorker(slotIndex: number, listener: TaskExecutorGatewayListener): TaskExecutorGateway;
   /** Allocates the network memory of an attempt (jobs with exchanges). */
@@ -373,6 +379,8 @@ export class JobMaster implements TaskExecutorGatewayListener {
           })),
           taskOptions: this.context.taskOptions,
           metricsIntervalMs: this.context.metricsIntervalMs,
+          memoryManager: this.context.memoryManager.getHandle(),
+          networkBufferPool: this.context.networkBufferPool.getHandle(),
           network: this.network?.deploymentFor(slot.slotIndex),
         });
         for (const s of slot.subtasks) {
@@ -513,6 +521,23 @@ export class JobMaster implements TaskExecutorGatewayListener {
       network?.release([...this.livePools]);
     } finally {
       this.livePools.clear();
+      this.releaseManagedMemory();
+    }
+  }
+
+  /**
+   * Releases the managed memory of the attempt's keyed operators: a chain that closed
+   * released it already; a terminated or crashed worker did not.
+   */
+  private releaseManagedMemory(): void {
+    const memory = this.context.memoryManager;
+    for (const vertex of this.jobGraph.vertices) {
+      for (const node of vertex.chainedNodes) {
+        if (!node.isKeyed()) continue;
+        for (let subtask = 0; subtask < vertex.parallelism; subtask++) {
+          memory.release(managedStateOwner(this.jobId, node.id, subtask, this.attemptNumber));
+        }
+      }
     }
   }
 
@@ -662,6 +687,19 @@ export class JobMaster implements TaskExecutorGatewayListener {
   private notifyChange(): void {
     for (const listener of [...this.changeListeners]) listener();
   }
+}
+
+/**
+ * The managed-memory owner of a keyed operator's state: the key `OperatorChain` gives
+ * its `ManagedKeyedStateBackend` (keep the two in step).
+ */
+export function managedStateOwner(
+  jobId: string,
+  nodeId: number,
+  subtaskIndex: number,
+  attemptNumber: number,
+): string {
+  return `${jobId.slice(0, 16)}/${nodeId}/${subtaskIndex}/${attemptNumber}/state`;
 }
 
 function keyOf(vertexId: string, subtaskIndex: number): string {

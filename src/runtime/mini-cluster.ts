@@ -25,12 +25,14 @@ import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import { Configuration } from '../config/configuration.ts';
 import {
+  memoryManagerOptionsOf,
   networkBufferPoolOptionsOf,
   resolveMemoryConfiguration,
 } from '../config/memory-configuration.ts';
 import { CoreOptions } from '../config/options.ts';
 import { compileOptions } from '../config/validate.ts';
 import { ExecutionPlan } from '../graph/execution-plan.ts';
+import { MemoryManager } from '../memory/memory-manager.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import { NoOpMetricsSink } from '../metrics/metrics-sink.ts';
 import { NetworkBufferPool } from '../network/network-buffer-pool.ts';
@@ -110,6 +112,8 @@ export class MiniCluster {
   readonly numberOfTaskSlots: number;
   /** The process's network buffers, shared with every worker. */
   readonly networkBufferPool: NetworkBufferPool;
+  /** The process's managed memory (keyed state), shared with every worker. */
+  readonly memoryManager: MemoryManager;
   private readonly metrics: MetricsSink;
   private readonly log: Logger;
   private readonly jobs = new Map<string, { master: JobMaster; client: JobClient }>();
@@ -125,11 +129,17 @@ export class MiniCluster {
     this.numberOfTaskSlots = configuration.get(CoreOptions.NUMBER_OF_TASK_SLOTS);
     const memory = resolveMemoryConfiguration(configuration);
     this.networkBufferPool = new NetworkBufferPool(networkBufferPoolOptionsOf(memory));
+    this.memoryManager = new MemoryManager(memoryManagerOptionsOf(memory));
     const pool = this.networkBufferPool;
     this.metrics.setNetworkMemorySource(() => ({
       availableSegments: pool.getNumberOfAvailableMemorySegments(),
       usedSegments: pool.getNumberOfUsedMemorySegments(),
       totalSegments: pool.getTotalNumberOfMemorySegments(),
+    }));
+    const managed = this.memoryManager;
+    this.metrics.setManagedMemorySource(() => ({
+      usedBytes: managed.getUsedMemoryBytes(),
+      totalBytes: managed.getTotalMemoryBytes(),
     }));
   }
 
@@ -235,6 +245,8 @@ export class MiniCluster {
       cancelTimeoutMs: this.options.cancelTimeoutMs,
       metrics: this.metrics,
       log: jobLogger(this.log, { jobId, jobName: jobGraph.jobName }),
+      memoryManager: this.memoryManager,
+      networkBufferPool: this.networkBufferPool,
       startWorker: (slotIndex, listener) => {
         const gateway = new TaskExecutorGateway(
           slotIndex,
@@ -266,6 +278,7 @@ export class MiniCluster {
     this.closed = true;
     await Promise.all([...this.jobs.values()].map(({ master }) => master.cancel()));
     this.metrics.setNetworkMemorySource(undefined);
+    this.metrics.setManagedMemorySource(undefined);
   }
 
   private checkOpen(): void {

@@ -36,6 +36,7 @@
 import { Type } from 'typebox';
 import { compileOptions } from '../config/validate.ts';
 import type { JobVertex } from '../graph/job-vertex.ts';
+import type { MemoryManager } from '../memory/memory-manager.ts';
 import type { TaskMetricsSnapshot } from '../metrics/metric-snapshots.ts';
 import { TaskIOMetricGroup } from '../metrics/task-io-metric-group.ts';
 import type { ExecutionState } from './execution-state.ts';
@@ -47,6 +48,7 @@ import {
   SourceInputProcessor,
   type StreamInputProcessor,
 } from './operators/stream-input-processor.ts';
+import { SystemProcessingTimeService } from './operators/timers/processing-time-service.ts';
 
 /** Options of {@link StreamTask}. */
 export interface StreamTaskOptions {
@@ -91,6 +93,8 @@ export interface StreamTaskEnvironment extends RecordWriterOutputFactory {
   readonly jobName: string;
   /** Restart attempt, 0 for the first run. */
   readonly attemptNumber: number;
+  /** This thread's instance of the process's managed memory (keyed state). */
+  readonly memoryManager?: MemoryManager | undefined;
   /**
    * The input of a non-source subtask: its input gates, deserialized, feeding
    * `chain.headInput` (the network input processor).
@@ -136,6 +140,7 @@ export class StreamTask {
   private state: ExecutionState = 'DEPLOYING';
   private canceled = false;
   private waiting = NOT_WAITING;
+  private asyncError: unknown;
 
   /**
    * @param vertex - the vertex, from this worker's build of the job graph
@@ -195,6 +200,12 @@ export class StreamTask {
         jobId: this.environment.jobId,
         subtaskIndex: this.subtaskIndex,
         attemptNumber: this.attemptNumber,
+        memoryManager: this.environment.memoryManager,
+        // Timers fire as mails between two batches; what they throw fails the task.
+        processingTimeService: new SystemProcessingTimeService({
+          executor: (action) => this.mailbox.execute(action),
+          onError: (error) => this.failAsync(error),
+        }),
         createRecordWriterOutput: (edge, index, element) =>
           this.environment.createRecordWriterOutput(edge, index, element),
         sendOperatorEvent: (nodeId, index, event) =>
@@ -275,6 +286,18 @@ export class StreamTask {
       io.numBytesIn = input.numBytesIn ?? 0;
     }
     return io.snapshot();
+  }
+
+  /**
+   * Fails the task from outside its loop (a timer callback threw): the error is thrown
+   * by a mail, so the loop ends with it between two batches.
+   */
+  private failAsync(error: unknown): void {
+    if (this.asyncError !== undefined) return;
+    this.asyncError = error;
+    this.mailbox.execute(() => {
+      throw error;
+    });
   }
 
   /** The default action: one batch of input, or the future to wait for. */

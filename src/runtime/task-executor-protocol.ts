@@ -24,7 +24,9 @@
  */
 import type { StreamExecutionEnvironmentOptions } from '../api/stream-execution-environment.ts';
 import type { SerializedError } from '../errors.ts';
+import type { MemoryManagerHandle } from '../memory/memory-manager-handle.ts';
 import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metric-snapshots.ts';
+import type { NetworkBufferPoolHandle } from '../network/network-buffer-pool-handle.ts';
 import type { ExecutionState } from './execution-state.ts';
 import type { StreamTaskOptions } from './stream-task.ts';
 
@@ -60,7 +62,11 @@ export interface DeployMessage {
   readonly taskOptions: StreamTaskOptions;
   /** Period of metrics messages, ms. */
   readonly metricsIntervalMs: number;
-  /** Shared memory of the network exchange (absent when the job has no exchange). */
+  /** The process's managed memory (keyed state), to attach to. */
+  readonly memoryManager: MemoryManagerHandle;
+  /** The process's network buffers, to attach to. */
+  readonly networkBufferPool: NetworkBufferPoolHandle;
+  /** The slot's side of the job's exchanges (absent when the job has none). */
   readonly network?: unknown;
 }
 

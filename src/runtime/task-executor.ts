@@ -31,6 +31,7 @@ import { serializeError } from '../errors.ts';
 import type { JobEdge } from '../graph/job-edge.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { JobVertex } from '../graph/job-vertex.ts';
+import { MemoryManager } from '../memory/memory-manager.ts';
 import { ThreadRuntimeSampler } from '../metrics/thread-runtime-sampler.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { buildJobGraph, loadJobDefinition } from './job-module-loader.ts';
@@ -109,6 +110,7 @@ export class TaskExecutor {
   private sampler: ThreadRuntimeSampler | undefined;
   private finished: Promise<void> | undefined;
   private log: Logger | undefined;
+  private memoryManager: MemoryManager | undefined;
   private readonly taskLogs = new Map<StreamTask, Logger>();
 
   /**
@@ -152,6 +154,7 @@ export class TaskExecutor {
       base: { worker: threadId, slot: deployment.slotIndex },
     });
     this.sampler = new ThreadRuntimeSampler(threadId);
+    this.memoryManager = MemoryManager.attach(deployment.memoryManager);
     this.metricsTimer = setInterval(() => this.reportMetrics(), deployment.metricsIntervalMs);
     try {
       let graph: JobGraph;
@@ -206,6 +209,7 @@ export class TaskExecutor {
       jobId: deployment.jobId,
       jobName: graph.jobName,
       attemptNumber: deployment.attemptNumber,
+      memoryManager: this.memoryManager,
       createRecordWriterOutput: (edge, index, element) =>
         network().createRecordWriterOutput(edge, index, element),
       createInputProcessor: (v, index, chain) => network().createInputProcessor(v, index, chain),

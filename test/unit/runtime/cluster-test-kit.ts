@@ -14,6 +14,7 @@ export function startCluster(slots = 4, keys: Record<string, unknown> = {}): Pro
       'taskmanager.numberOfTaskSlots': slots,
       'taskmanager.memory.network.min': '4mb',
       'taskmanager.memory.network.max': '4mb',
+      'taskmanager.memory.managed.size': '16mb',
       'log.level': 'silent',
       ...keys,
     }),

@@ -20,7 +20,7 @@ describe('job failures and restarts on worker threads', () => {
   it('a user function throwing on record 1,000 fails the job with that error, leaving no worker or buffer', async () => {
     const usedBefore = cluster.networkBufferPool.getNumberOfUsedMemorySegments();
     const job = await cluster.submit(fixture('failing-job'), {
-      args: { parallelism: 2, failOnRecord: 1000, failingSubtask: 1, count: 100_000 },
+      args: { parallelism: 2, failOnRecord: 1000, failingSubtask: 1, count: -1, discard: true },
     });
     const error = await rejectionOf(job.result());
     expect(job.status).toBe('FAILED');
@@ -39,6 +39,7 @@ describe('job failures and restarts on worker threads', () => {
     expect((error.cause as Error).message).toBe('record 1000 (value 1999) is bad');
     expect((error.cause as Error).stack).toContain('failing-job.ts');
     expect(job.failure).toMatchObject({ code: error.code, subtaskIndex: 1, attemptNumber: 0 });
+    // Subtask 0 reads without end: it is cancelled because subtask 1 failed.
     const states = job.getSubtasks().map((s) => s.state);
     expect(states).toEqual(['CANCELED', 'FAILED']);
     expect(cluster.getNumberOfRunningWorkers()).toBe(0);

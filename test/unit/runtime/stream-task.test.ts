@@ -274,6 +274,52 @@ describe('StreamTask', () => {
     expect(task.snapshotMetrics().numRecordsIn).toBe(3);
   });
 
+  it('processing-time timers fire as mails while the task waits for input; one that throws fails the task', async () => {
+    const env = new StreamExecutionEnvironment();
+    const sink = new CollectSink<string>();
+    let fired = 0;
+    env
+      .fromElements('a')
+      .keyBy((x) => x)
+      .process<string>({
+        processElement(value, ctx, out) {
+          const timers = ctx.timerService();
+          timers.registerProcessingTimeTimer(timers.currentProcessingTime() + 5);
+          timers.registerProcessingTimeTimer(timers.currentProcessingTime() + 10);
+          out.collect(value);
+        },
+        onTimer(timestamp, ctx, out) {
+          if (++fired === 2) throw new Error(`timer boom at ${timestamp}`);
+          out.collect(`timer of ${ctx.getCurrentKey()}`);
+        },
+      })
+      .sinkTo(sink);
+    const graph = env.getJobGraph();
+    const never = new Promise<void>(() => {});
+    let delivered = false;
+    const errors: unknown[] = [];
+    const task = new StreamTask(
+      graph.vertices[1]!,
+      0,
+      environmentOf(graph, {
+        createInputProcessor: (_v, _i, chain) => ({
+          processInput(): InputStatus {
+            if (!delivered) {
+              delivered = true;
+              chain.headInput.processElement('a');
+            }
+            return 'NOTHING_AVAILABLE';
+          },
+          getAvailableFuture: () => never,
+        }),
+      }),
+      recordingListener([], errors),
+    );
+    await expect(run(task)).resolves.toBe('FAILED');
+    expect(sink.getResults()).toEqual(['a', 'timer of a']);
+    expect(String((errors[0] as Error).message)).toContain('timer boom');
+  });
+
   it('a cancel before the chain opened ends in CANCELED without running', async () => {
     const env = new StreamExecutionEnvironment();
     const sink = new CollectSink<number>();
