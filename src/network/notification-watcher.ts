@@ -1,0 +1,149 @@
+/**
+ * Waits, without blocking the thread, for another thread to bump a notification word
+ * in shared memory: the wake-up primitive of the exchange, in both directions (a
+ * sender waking a receiver's input gate, a receiver waking a sender waiting for
+ * credit).
+ *
+ * Handshake (no lost wake-up): the waiting side raises `WAITING`, reads `NOTIFY`,
+ * re-checks its condition, and only then calls `Atomics.waitAsync(NOTIFY, seen)`; the
+ * signalling side first commits its state (a write index, a credit counter), then
+ * bumps `NOTIFY` and, if it swaps `WAITING` from 1 to 0, calls `Atomics.notify`. All of
+ * these are sequentially consistent, so either the re-check sees the new state, or
+ * `waitAsync` sees `NOTIFY ≠ seen` and returns at once, or the signaller sees
+ * `WAITING = 1` and wakes the registered waiter. A second signaller that finds
+ * `WAITING = 0` skips the notify: its commit precedes the waiter's next `prepare()`,
+ * so the woken waiter's next re-check sees it. (Notifying an async waiter costs tens
+ * of microseconds — a task posted to the other thread — so this saves one per extra
+ * signal.)
+ *
+ * ```
+ *  waiter                         signaller
+ *  store WAITING = 1              commit state (Atomics.store …)
+ *  seen = load NOTIFY             add NOTIFY, 1
+ *  re-check state ─► done?        if exchange(WAITING, 0) = 1: notify NOTIFY
+ *  waitAsync(NOTIFY, seen) ──────────────────────────► woken
+ * ```
+ *
+ * While a wait is pending, a timer keeps the thread's event loop alive
+ * (`Atomics.waitAsync` alone does not), so a task awaiting input or credit does not
+ * let its worker exit.
+ *
+ * @remarks Owned by one thread (the waiter's); {@link signalNotification} may be called
+ * from any thread. No Flink counterpart (Netty's event loop plays this role there).
+ */
+export class NotificationWatcher {
+  private readonly ctl: Int32Array;
+  private readonly notifyIndex: number;
+  private readonly waitingIndex: number;
+  private readonly onNotified: () => void;
+  private armed = false;
+  private generation = 0;
+  /** A never-firing interval, referenced only while a wait is pending (ref/unref is cheap). */
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * @param ctl - the shared control words
+   * @param notifyIndex - index of the `NOTIFY` word
+   * @param waitingIndex - index of the `WAITING` word
+   * @param onNotified - called (as a microtask) once per wait that ended because the
+   *   word changed; `WAITING` is still raised then, lower it with {@link done}
+   */
+  constructor(ctl: Int32Array, notifyIndex: number, waitingIndex: number, onNotified: () => void) {
+    this.ctl = ctl;
+    this.notifyIndex = notifyIndex;
+    this.waitingIndex = waitingIndex;
+    this.onNotified = onNotified;
+  }
+
+  /**
+   * Raises `WAITING` and returns the current `NOTIFY` value: re-check the condition
+   * after this call, then {@link wait} with the returned value.
+   *
+   * @returns the notification count seen
+   */
+  prepare(): number {
+    Atomics.store(this.ctl, this.waitingIndex, 1);
+    return Atomics.load(this.ctl, this.notifyIndex);
+  }
+
+  /**
+   * Waits for `NOTIFY` to differ from `seen`.
+   *
+   * @param seen - the value {@link prepare} returned
+   * @returns false when it already differs (re-check the condition now); true when a
+   *   wait is pending (or was already pending)
+   */
+  wait(seen: number): boolean {
+    if (this.armed) return true;
+    const result = Atomics.waitAsync(this.ctl, this.notifyIndex, seen);
+    if (!result.async) return false;
+    this.armed = true;
+    const generation = ++this.generation;
+    if (this.keepAlive === null) this.keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    else this.keepAlive.ref();
+    result.value.then(() => {
+      if (generation !== this.generation) return;
+      this.disarm();
+      this.onNotified();
+    });
+    return true;
+  }
+
+  /** Lowers `WAITING` and forgets a pending wait (its wake-up is ignored). */
+  done(): void {
+    if (this.armed) {
+      this.generation++;
+      this.disarm();
+    }
+    Atomics.store(this.ctl, this.waitingIndex, 0);
+  }
+
+  /** Whether a wait is pending. */
+  isWaiting(): boolean {
+    return this.armed;
+  }
+
+  /**
+   * Ends a pending wait of this thread at once (teardown): forgets it and wakes the
+   * `waitAsync` so that no waiter stays registered on the word.
+   */
+  cancel(): void {
+    this.done();
+    if (this.keepAlive !== null) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+    Atomics.notify(this.ctl, this.notifyIndex);
+  }
+
+  private disarm(): void {
+    this.armed = false;
+    this.keepAlive?.unref();
+  }
+}
+
+/**
+ * Bumps a notification word and wakes its waiter if one waits: call after the state
+ * the waiter will read is committed.
+ *
+ * @param ctl - the shared control words
+ * @param notifyIndex - index of the `NOTIFY` word
+ * @param waitingIndex - index of the `WAITING` word
+ * @remarks Any thread.
+ */
+export function signalNotification(
+  ctl: Int32Array,
+  notifyIndex: number,
+  waitingIndex: number,
+): void {
+  Atomics.add(ctl, notifyIndex, 1);
+  // Clearing WAITING makes this the one notify of the waiter's current wait: notifying
+  // an async waiter costs tens of µs, and the waiter re-checks everything on waking.
+  if (Atomics.load(ctl, waitingIndex) !== 0 && Atomics.exchange(ctl, waitingIndex, 0) !== 0) {
+    Atomics.notify(ctl, notifyIndex);
+  }
+}
+
+/** Longest a timer can wait; it only keeps the event loop alive while a wait is pending. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+const noop = (): void => {};
