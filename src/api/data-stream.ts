@@ -37,6 +37,8 @@ import {
   ChainingStrategy,
   type OneInputStreamOperator,
 } from '../runtime/operators/stream-operator.ts';
+import { KeyedProcessOperator } from '../runtime/operators/timers/keyed-process-operator.ts';
+import { TimestampsAndWatermarksOperator } from '../runtime/watermark/timestamps-and-watermarks-operator.ts';
 import { type AggregationKind, createAggregator } from './aggregation-functions.ts';
 import type { Sink } from './connector/sink.ts';
 import { applySetting, DataStreamSink } from './data-stream-sink.ts';
@@ -44,6 +46,7 @@ import {
   type FilterFunctionLike,
   type FlatMapFunctionLike,
   type Key,
+  type KeyedProcessFunctionLike,
   type KeySelector,
   type KeySelectorLike,
   type MapFunctionLike,
@@ -53,20 +56,27 @@ import {
   type ReduceFunctionLike,
   toFilterFunction,
   toFlatMapFunction,
+  toKeyedProcessFunction,
   toKeySelector,
   toMapFunction,
   toProcessFunction,
   toReduceFunction,
 } from './functions.ts';
 import { InvalidApiUseError } from './invalid-api-use-error.ts';
+import type { OutputTag } from './output-tag.ts';
 import type { StreamExecutionEnvironment } from './stream-execution-environment.ts';
 import {
   OneInputTransformation,
   PartitionTransformation,
+  SideOutputTransformation,
   SinkTransformation,
   type Transformation,
   UnionTransformation,
 } from './transformation.ts';
+import type { WatermarkStrategy } from './watermark-strategy.ts';
+import type { Window } from './windowing/time-window.ts';
+import type { WindowAssigner } from './windowing/window-assigner.ts';
+import { WindowedStream } from './windowing/windowed-stream.ts';
 
 /**
  * A stream of records of type `T` (Flink's `DataStream`).
@@ -122,6 +132,22 @@ export class DataStream<T> {
       'Process',
       'ProcessOperator',
       (name) => new ProcessOperator<T, R>(name, fn),
+    );
+  }
+
+  /**
+   * Sets event timestamps and generates watermarks from here on (Flink's
+   * `assignTimestampsAndWatermarks`, operator `Timestamps/Watermarks`): upstream
+   * watermarks are replaced by the strategy's, emitted every
+   * `pipeline.auto-watermark-interval`.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    const env = this.environment;
+    return this.transform(
+      'Timestamps/Watermarks',
+      'TimestampsAndWatermarksOperator',
+      (name) =>
+        new TimestampsAndWatermarksOperator<T>(name, strategy, env.getAutoWatermarkInterval()),
     );
   }
 
@@ -337,6 +363,23 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     applySetting(this.transformation, { chainingStrategy: ChainingStrategy.HEAD });
     return this;
   }
+
+  /**
+   * The records this operator emitted to the side output `tag` (Flink's
+   * `getSideOutput`): `ctx.output(tag, v)` in process functions, late records of
+   * `sideOutputLateData(tag)` in windows.
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    const env = this.environment;
+    const t = new SideOutputTransformation<X>(
+      env.nextVirtualId(),
+      env.token,
+      this.transformation as Transformation<unknown>,
+      tag.id,
+    );
+    env.registerTransformation(t);
+    return new DataStream<X>(env, t);
+  }
 }
 
 /** A stream read from a source (Flink's `DataStreamSource`); named `Source: <name>`. */
@@ -368,6 +411,47 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** The key selector of the keyBy. */
   getKeySelector(): KeySelector<T, K> {
     return this.keySelector;
+  }
+
+  /**
+   * Runs a keyed process function with keyed state and timers (Flink's
+   * `KeyedStream.process`, operator `KeyedProcess`).
+   */
+  override process<R>(
+    processFunction: KeyedProcessFunctionLike<K, T, R>,
+  ): SingleOutputStreamOperator<R> {
+    const fn = toKeyedProcessFunction(processFunction);
+    const selector = this.keySelector;
+    return this.transformKeyed(
+      'KeyedProcess',
+      'KeyedProcessOperator',
+      (name) => new KeyedProcessOperator<K, T, R>(name, fn, selector),
+    );
+  }
+
+  /**
+   * Groups the keyed stream into windows (Flink's `window`); finish with `reduce`,
+   * `aggregate` or `process` on the {@link WindowedStream}.
+   */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(this, assigner);
+  }
+
+  /**
+   * Adds a keyed one-input operator: its state is scoped to this stream's key (used by
+   * windows; Flink's `transform` on a keyed stream).
+   */
+  transformKeyed<R>(
+    operatorName: string,
+    operatorClass: string,
+    factory: (operatorName: string) => OneInputStreamOperator<T, R>,
+  ): SingleOutputStreamOperator<R> {
+    return this.addOneInput(
+      operatorName,
+      operatorClass,
+      factory,
+      this.keySelector as KeySelector<T, Key>,
+    );
   }
 
   /** Rolling reduce per key (operator `Keyed Reduce`). */

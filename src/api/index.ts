@@ -17,6 +17,30 @@ export { DiscardingSink } from '../connectors/discard/discarding-sink.ts';
 export { PrintSink, type PrintSinkOptions } from '../connectors/print/print-sink.ts';
 export type { Explanation, JobPlanJson } from '../graph/json-plan-generator.ts';
 export type {
+  AggregatingState,
+  ListState,
+  MapState,
+  ReducingState,
+  ValueState,
+} from '../runtime/state/keyed-state.ts';
+export {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  type StateTtlConfig,
+  ValueStateDescriptor,
+} from '../runtime/state/state-descriptor.ts';
+export { JsonSerializer } from '../types/json-serializer.ts';
+export {
+  BooleanSerializer,
+  Float64Serializer,
+  Int32Serializer,
+  Int64Serializer,
+  StringSerializer,
+} from '../types/primitive-serializers.ts';
+export { RowSerializer } from '../types/row-serializer.ts';
+export type {
   Sink,
   SinkWriter,
   SinkWriterContext,
@@ -52,9 +76,48 @@ export {
   LocalExecutor,
   type LocalExecutorOptions,
 } from './local/local-executor.ts';
+export { OutputTag } from './output-tag.ts';
 export {
   type LocalExecutionOptions,
   StreamExecutionEnvironment,
   type StreamExecutionEnvironmentOptions,
 } from './stream-execution-environment.ts';
-export { WatermarkStrategy } from './watermark-strategy.ts';
+export {
+  type TimestampAssigner,
+  type TimestampAssignerLike,
+  type WatermarkGenerator,
+  type WatermarkGeneratorContext,
+  type WatermarkOutput,
+  WatermarkStrategy,
+} from './watermark-strategy.ts';
+export {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+} from './windowing/session-windows.ts';
+export {
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+} from './windowing/sliding-windows.ts';
+export { TimeWindow, TimeWindowSerializer, type Window } from './windowing/time-window.ts';
+export {
+  EventTimeTrigger,
+  ProcessingTimeTrigger,
+  type Trigger,
+  type TriggerContext,
+  TriggerResult,
+} from './windowing/trigger.ts';
+export {
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+} from './windowing/tumbling-windows.ts';
+export {
+  MergingWindowAssigner,
+  WindowAssigner,
+  type WindowAssignerContext,
+} from './windowing/window-assigner.ts';
+export type {
+  ProcessWindowFunction,
+  ProcessWindowFunctionContext,
+  ProcessWindowFunctionLike,
+} from './windowing/window-functions.ts';
+export { type WindowAggregateFunction, WindowedStream } from './windowing/windowed-stream.ts';

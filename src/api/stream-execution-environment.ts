@@ -57,6 +57,13 @@ export interface StreamExecutionEnvironmentOptions {
    * @defaultValue `'Sluice Streaming Job'`
    */
   jobName: string;
+  /**
+   * Period of periodic watermark emission by sources and
+   * `assignTimestampsAndWatermarks` (`pipeline.auto-watermark-interval`); 0 = only
+   * watermarks a generator emits from `onEvent`.
+   * @defaultValue 200 (ms)
+   */
+  autoWatermarkIntervalMs: number;
 }
 
 /** Defaults of {@link StreamExecutionEnvironmentOptions}. */
@@ -66,6 +73,7 @@ export const defaultStreamExecutionEnvironmentOptions: StreamExecutionEnvironmen
   bufferTimeoutMs: 100,
   chainingEnabled: true,
   jobName: 'Sluice Streaming Job',
+  autoWatermarkIntervalMs: 200,
 };
 
 const validateOptions = compileOptions(
@@ -76,6 +84,7 @@ const validateOptions = compileOptions(
     chainingEnabled: Type.Boolean(),
     numberOfTaskSlots: Type.Optional(Type.Integer({ minimum: 1 })),
     jobName: Type.String({ minLength: 1 }),
+    autoWatermarkIntervalMs: Type.Number({ minimum: 0 }),
   }),
   'StreamExecutionEnvironment',
 );
@@ -158,6 +167,7 @@ export class StreamExecutionEnvironment {
       jobName:
         configuration.get(PipelineOptions.NAME) ?? defaultStreamExecutionEnvironmentOptions.jobName,
       numberOfTaskSlots: configuration.contains(slots.key) ? configuration.get(slots) : undefined,
+      autoWatermarkIntervalMs: configuration.get(CoreOptions.AUTO_WATERMARK_INTERVAL),
       ...overrides,
     });
   }
@@ -194,6 +204,15 @@ export class StreamExecutionEnvironment {
     return this.options.bufferTimeoutMs;
   }
 
+  /** Sets `pipeline.auto-watermark-interval` (ms; 0 = no periodic watermarks). */
+  setAutoWatermarkInterval(intervalMs: number): this {
+    return this.update({ autoWatermarkIntervalMs: intervalMs });
+  }
+
+  getAutoWatermarkInterval(): number {
+    return this.options.autoWatermarkIntervalMs;
+  }
+
   /** Turns chaining off for the whole job: every operator becomes its own task. */
   disableOperatorChaining(): this {
     return this.update({ chainingEnabled: false });
@@ -207,7 +226,7 @@ export class StreamExecutionEnvironment {
    * Adds a source (Flink's `fromSource`); its node is named `Source: <sourceName>`.
    *
    * @param source - the source
-   * @param watermarkStrategy - how watermarks are generated (only `noWatermarks()` yet)
+   * @param watermarkStrategy - timestamps and watermarks of the source's records
    * @param sourceName - name of the source
    */
   fromSource<T>(
@@ -215,7 +234,6 @@ export class StreamExecutionEnvironment {
     watermarkStrategy: WatermarkStrategy<T>,
     sourceName: string,
   ): DataStreamSource<T> {
-    void watermarkStrategy;
     if (typeof sourceName !== 'string' || sourceName.trim() === '') {
       throw new InvalidApiUseError(
         `fromSource(): give the source a non-empty name, got ${JSON.stringify(sourceName)}`,
@@ -226,6 +244,7 @@ export class StreamExecutionEnvironment {
       this.token,
       `Source: ${sourceName}`,
       source,
+      watermarkStrategy,
     );
     this.addOperator(t);
     return new DataStreamSource<T>(this, t);
@@ -277,6 +296,7 @@ export class StreamExecutionEnvironment {
       bufferTimeoutMs: options.bufferTimeoutMs,
       defaultParallelism: options.parallelism,
       defaultMaxParallelism: options.maxParallelism,
+      autoWatermarkIntervalMs: options.autoWatermarkIntervalMs,
     });
   }
 

@@ -22,6 +22,7 @@ import { ChainingStrategy, type StreamOperator } from '../runtime/operators/stre
 import type { Sink } from './connector/sink.ts';
 import type { Source } from './connector/source.ts';
 import type { Key, KeySelector } from './functions.ts';
+import type { WatermarkStrategy } from './watermark-strategy.ts';
 
 /** Kind of a transformation. */
 export type TransformationKind =
@@ -74,10 +75,19 @@ export abstract class Transformation<T> {
 export class SourceTransformation<T> extends Transformation<T> {
   readonly kind = 'source';
   readonly source: Source<T>;
+  /** Timestamps and watermarks of the source's records. */
+  readonly watermarkStrategy: WatermarkStrategy<T> | undefined;
 
-  constructor(id: number, environmentToken: object, name: string, source: Source<T>) {
+  constructor(
+    id: number,
+    environmentToken: object,
+    name: string,
+    source: Source<T>,
+    watermarkStrategy?: WatermarkStrategy<T>,
+  ) {
     super(id, environmentToken, name);
     this.source = source;
+    this.watermarkStrategy = watermarkStrategy;
     this.chainingStrategy = ChainingStrategy.HEAD;
   }
 

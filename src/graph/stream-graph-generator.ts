@@ -18,6 +18,8 @@ export interface StreamGraphGeneratorSettings extends StreamGraphSettings {
   readonly defaultParallelism: number;
   /** Max parallelism of operators that set none (`pipeline.max-parallelism`). */
   readonly defaultMaxParallelism: number;
+  /** Period of sources' watermark emission (`pipeline.auto-watermark-interval`, ms; default 200). */
+  readonly autoWatermarkIntervalMs?: number;
 }
 
 /** The name of the slot sharing group of operators that set none and inherit none. */
@@ -92,7 +94,7 @@ export class StreamGraphGenerator {
     const addPhysical = (t: Transformation<unknown>): void => {
       const inputs = t.getInputs().flatMap((input) => resolve(input));
       const spec: StreamNodeSpec = {
-        ...physicalSpec(t),
+        ...physicalSpec(t, settings.autoWatermarkIntervalMs ?? 200),
         id: t.id,
         name: t.name,
         uid: t.uid,
@@ -130,14 +132,15 @@ type PhysicalSpec = Pick<
   'kind' | 'operatorClass' | 'operatorFactory' | 'stateKeySelector' | 'source' | 'sink'
 >;
 
-function physicalSpec(t: Transformation<unknown>): PhysicalSpec {
+function physicalSpec(t: Transformation<unknown>, autoWatermarkIntervalMs: number): PhysicalSpec {
   switch (t.kind) {
     case 'source': {
-      const { source, name } = t as SourceTransformation<unknown>;
+      const { source, name, watermarkStrategy } = t as SourceTransformation<unknown>;
       return {
         kind: 'source',
         operatorClass: 'SourceOperator',
-        operatorFactory: () => new SourceOperator(name, source),
+        operatorFactory: () =>
+          new SourceOperator(name, source, watermarkStrategy, autoWatermarkIntervalMs),
         source,
       };
     }

@@ -6,12 +6,15 @@ import { ExecutionPlan } from '../../graph/execution-plan.ts';
 import { NondeterministicGraphError } from '../../graph/graph-errors.ts';
 import type { JobEdge } from '../../graph/job-edge.ts';
 import type { JobGraph } from '../../graph/job-graph.ts';
+import { MemoryManager } from '../../memory/memory-manager.ts';
 import { OperatorChain } from '../../runtime/operators/operator-chain.ts';
 import type { SourceOperator } from '../../runtime/operators/source-operator.ts';
 import {
   SourceInputProcessor,
   type StreamInputProcessor,
 } from '../../runtime/operators/stream-input-processor.ts';
+import type { OperatorMetrics } from '../../runtime/operators/stream-operator.ts';
+import { SystemProcessingTimeService } from '../../runtime/operators/timers/processing-time-service.ts';
 import { LocalInputChannel } from './local-input-channel.ts';
 import { LocalInputProcessor } from './local-input-processor.ts';
 import { LocalRecordWriterOutput } from './local-record-writer-output.ts';
@@ -33,12 +36,19 @@ export interface LocalExecutorOptions {
    * @defaultValue `undefined`
    */
   numberOfTaskSlots?: number | undefined;
+  /**
+   * Managed memory for keyed state, shared by every subtask of the run
+   * (`taskmanager.memory.managed.size`); reserved only when the job has keyed operators.
+   * @defaultValue 134217728 (bytes, 128 MiB)
+   */
+  managedMemoryBytes: number;
 }
 
 /** Defaults of {@link LocalExecutorOptions}. */
 export const defaultLocalExecutorOptions: LocalExecutorOptions = {
   batchSize: 1024,
   channelCapacity: 8192,
+  managedMemoryBytes: 128 * 1024 * 1024,
 };
 
 const validateOptions = compileOptions(
@@ -46,6 +56,7 @@ const validateOptions = compileOptions(
     batchSize: Type.Integer({ minimum: 1 }),
     channelCapacity: Type.Integer({ minimum: 1 }),
     numberOfTaskSlots: Type.Optional(Type.Integer({ minimum: 1 })),
+    managedMemoryBytes: Type.Integer({ minimum: 0, maximum: 2 ** 32 }),
   }),
   'LocalExecutor',
 );
@@ -76,6 +87,12 @@ export interface JobExecutionResult {
   readonly numRecordsIn: Readonly<Record<string, number>>;
   /** Records each vertex wrote to its exchanges, by vertex id (Flink's `write-records`). */
   readonly numRecordsOut: Readonly<Record<string, number>>;
+  /**
+   * Figures of the operators that report some (`numLateRecordsDropped`, keyed-state
+   * bytes, watermarks), by operator name, taken when the input ended: counts and bytes
+   * summed over the subtasks, watermarks the minimum.
+   */
+  readonly operatorMetrics: Readonly<Record<string, OperatorMetrics>>;
 }
 
 interface Subtask {
@@ -135,12 +152,24 @@ export class LocalExecutor {
     });
     const channels = this.createChannels(jobGraph);
     const subtasks: Subtask[] = [];
+    const failure = new AsyncFailure();
+    const keyed = jobGraph.vertices.some((v) => v.chainedNodes.some((n) => n.isKeyed()));
+    const memoryManager = keyed
+      ? new MemoryManager({ memorySizeBytes: this.options.managedMemoryBytes })
+      : undefined;
     try {
       for (const slot of plan.slots) {
         const slotGraph = this.graphOfSlot(request, slot.slotIndex);
         for (const { vertex, subtaskIndex } of slot.subtasks) {
           subtasks.push(
-            this.createSubtask(jobGraph, slotGraph.getVertex(vertex.id)!, subtaskIndex, channels),
+            this.createSubtask(
+              jobGraph,
+              slotGraph.getVertex(vertex.id)!,
+              subtaskIndex,
+              channels,
+              memoryManager,
+              failure,
+            ),
           );
         }
       }
@@ -148,7 +177,8 @@ export class LocalExecutor {
         subtask.opened = true;
         await subtask.chain.open();
       }
-      const canceled = await this.run(subtasks, signal);
+      const canceled = await this.run(subtasks, signal, failure);
+      const operatorMetrics = collectOperatorMetrics(subtasks);
       await closeAll(subtasks, true);
       return {
         jobId: jobGraph.jobId,
@@ -156,15 +186,22 @@ export class LocalExecutor {
         state: canceled ? 'CANCELED' : 'FINISHED',
         netRuntimeMs: performance.now() - started,
         ...countRecords(subtasks),
+        operatorMetrics,
       };
     } catch (error) {
       await closeAll(subtasks, false);
       throw error;
+    } finally {
+      memoryManager?.releaseAll();
     }
   }
 
   /** The main loop; returns `true` when aborted. */
-  private async run(subtasks: Subtask[], signal: AbortSignal | undefined): Promise<boolean> {
+  private async run(
+    subtasks: Subtask[],
+    signal: AbortSignal | undefined,
+    failure: AsyncFailure,
+  ): Promise<boolean> {
     const { batchSize } = this.options;
     const aborted =
       signal === undefined
@@ -174,6 +211,7 @@ export class LocalExecutor {
           );
     let live = subtasks.slice();
     while (live.length > 0) {
+      failure.check();
       if (signal?.aborted) return true;
       let progressed = false;
       const waits: Promise<void>[] = [];
@@ -199,10 +237,12 @@ export class LocalExecutor {
         if (waits.length === 0) {
           throw new SluiceError('local executor stalled: no task can make progress and none waits');
         }
+        waits.push(failure.promise);
         await Promise.race(aborted === undefined ? waits : [...waits, aborted]);
       }
       await yieldToEventLoop();
     }
+    failure.check();
     return false;
   }
 
@@ -241,11 +281,17 @@ export class LocalExecutor {
     vertex: JobGraph['vertices'][number],
     subtaskIndex: number,
     channels: Map<string, LocalInputChannel>,
+    memoryManager: MemoryManager | undefined,
+    failure: AsyncFailure,
   ): Subtask {
     const chain = new OperatorChain(vertex, {
       jobId: mainGraph.jobId,
       subtaskIndex,
       attemptNumber: 0,
+      memoryManager,
+      processingTimeService: new SystemProcessingTimeService({
+        onError: (error) => failure.fail(error),
+      }),
       createRecordWriterOutput: (edge, index, element) =>
         new LocalRecordWriterOutput(
           edge.partitioner.copy(),
@@ -271,6 +317,56 @@ export class LocalExecutor {
         );
     return { vertexId: vertex.id, chain, input, opened: false, finished: false };
   }
+}
+
+/**
+ * The first error of a processing-time callback (a timer or periodic watermark that
+ * threw on the event loop): the run loop checks it every round and wakes on it.
+ */
+class AsyncFailure {
+  readonly promise: Promise<void>;
+  private error: unknown;
+  private failed = false;
+  private wake!: () => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.error = error;
+    this.wake();
+  }
+
+  /** @throws the recorded error, if any */
+  check(): void {
+    if (this.failed) throw this.error;
+  }
+}
+
+function collectOperatorMetrics(subtasks: readonly Subtask[]): Record<string, OperatorMetrics> {
+  const result: Record<string, Record<string, number>> = {};
+  for (const { chain } of subtasks) {
+    for (const { operatorName, metrics } of chain.getOperatorMetrics()) {
+      const sum = result[operatorName] ?? {};
+      result[operatorName] = sum;
+      for (const [name, value] of Object.entries(metrics)) {
+        if (typeof value !== 'number') continue;
+        const known = sum[name];
+        sum[name] =
+          known === undefined
+            ? value
+            : name.endsWith('Watermark')
+              ? Math.min(known, value)
+              : known + value;
+      }
+    }
+  }
+  return result as Record<string, OperatorMetrics>;
 }
 
 function channelKey(edge: JobEdge, source: number, target: number): string {

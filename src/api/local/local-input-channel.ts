@@ -4,9 +4,10 @@
  * three parallel arrays (no object per element).
  *
  * ```
- *   kinds:      [ REC | REC_TS | WM | REC | ... ]     REC = record without timestamp
- *   values:     [ r0  | r1     | -  | r3  | ... ]     REC_TS = record with timestamp
- *   timestamps: [ -   | t1     | w  | -   | ... ]     WM = watermark w
+ *   kinds:      [ REC | REC_TS | WM | ST | ... ]      REC = record without timestamp
+ *   values:     [ r0  | r1     | -  | -  | ... ]      REC_TS = record with timestamp
+ *   timestamps: [ -   | t1     | w  | 1  | ... ]      WM = watermark w, ST = watermark
+ *                                                     status (1 = idle, 0 = active)
  *                 ^head
  * ```
  *
@@ -22,6 +23,7 @@ export class LocalInputChannel {
   static readonly RECORD = 0;
   static readonly RECORD_WITH_TIMESTAMP = 1;
   static readonly WATERMARK = 2;
+  static readonly WATERMARK_STATUS = 3;
 
   /** Soft bound on queued elements. */
   readonly capacity: number;
@@ -65,6 +67,13 @@ export class LocalInputChannel {
     this.kinds.push(LocalInputChannel.WATERMARK);
     this.values.push(undefined);
     this.timestamps.push(watermark);
+  }
+
+  /** Appends a watermark status (`true` = idle). */
+  pushWatermarkStatus(idle: boolean): void {
+    this.kinds.push(LocalInputChannel.WATERMARK_STATUS);
+    this.values.push(undefined);
+    this.timestamps.push(idle ? 1 : 0);
   }
 
   /** Marks the end of the partition: no element follows. */

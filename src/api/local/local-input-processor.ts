@@ -2,9 +2,9 @@ import type { StreamInputProcessor } from '../../runtime/operators/stream-input-
 import {
   AVAILABLE,
   type ElementContext,
-  MIN_WATERMARK,
   type OneInputStreamOperator,
 } from '../../runtime/operators/stream-operator.ts';
+import { StatusWatermarkValve } from '../../runtime/watermark/status-watermark-valve.ts';
 import type { InputStatus } from '../connector/source.ts';
 import { LocalInputChannel } from './local-input-channel.ts';
 
@@ -12,8 +12,9 @@ import { LocalInputChannel } from './local-input-channel.ts';
  * Feeds a chain's head from its in-memory input channels (the local executor's
  * `StreamOneInputProcessor`): takes elements from the channels in turn, sets the chain's
  * element context and calls `processElement` directly; combines the channels'
- * watermarks into the operator's (the minimum over channels not yet ended, Flink's
- * `StatusWatermarkValve`), forwarding it only when it advances.
+ * watermarks and watermark statuses with a {@link StatusWatermarkValve} (the minimum
+ * over active channels; an idle or ended channel holds nothing back), forwarding the
+ * watermark only when it advances.
  *
  * @remarks Single thread: the executor's. One per non-source subtask.
  */
@@ -23,8 +24,8 @@ export class LocalInputProcessor implements StreamInputProcessor {
   private readonly channels: readonly LocalInputChannel[];
   private readonly head: OneInputStreamOperator<unknown, unknown>;
   private readonly element: ElementContext;
-  private readonly channelWatermarks: number[];
-  private lastWatermark = MIN_WATERMARK;
+  private readonly valve: StatusWatermarkValve;
+  private readonly finished: boolean[];
   private nextChannel = 0;
 
   /**
@@ -40,7 +41,14 @@ export class LocalInputProcessor implements StreamInputProcessor {
     this.channels = channels;
     this.head = head;
     this.element = element;
-    this.channelWatermarks = channels.map(() => MIN_WATERMARK);
+    this.finished = channels.map(() => false);
+    this.valve = new StatusWatermarkValve(Math.max(1, channels.length), {
+      emitWatermark: (watermark) => {
+        element.currentWatermark = watermark;
+        head.processWatermark(watermark);
+      },
+      emitWatermarkStatus: (idle) => head.processWatermarkStatus?.(idle),
+    });
   }
 
   processInput(maxRecords: number): InputStatus {
@@ -51,9 +59,11 @@ export class LocalInputProcessor implements StreamInputProcessor {
       const index = this.nextChannel;
       this.nextChannel = (index + 1) % channels.length;
       const channel = channels[index]!;
-      const wasEnded = channel.isDrained();
       budget -= this.drain(channel, index, budget);
-      if (!wasEnded && channel.isDrained()) this.advanceWatermark(-1);
+      if (!this.finished[index] && channel.isDrained()) {
+        this.finished[index] = true;
+        this.valve.inputChannelFinished(index);
+      }
     }
     let ended = true;
     for (const channel of channels) {
@@ -82,10 +92,14 @@ export class LocalInputProcessor implements StreamInputProcessor {
         const watermark = timestamps[i]!;
         i++;
         channel.head = i;
-        if (watermark > this.channelWatermarks[index]!) {
-          this.channelWatermarks[index] = watermark;
-          this.advanceWatermark(index);
-        }
+        this.valve.inputWatermark(watermark, index);
+        continue;
+      }
+      if (kind === LocalInputChannel.WATERMARK_STATUS) {
+        const idle = timestamps[i] === 1;
+        i++;
+        channel.head = i;
+        this.valve.inputWatermarkStatus(idle, index);
         continue;
       }
       element.hasTimestamp = kind === LocalInputChannel.RECORD_WITH_TIMESTAMP;
@@ -99,27 +113,5 @@ export class LocalInputProcessor implements StreamInputProcessor {
     this.numRecordsIn += records;
     channel.compact();
     return records;
-  }
-
-  /**
-   * Forwards the minimum watermark over the channels when it advanced. A drained channel
-   * (ended, all read) no longer holds the others back — except the one whose watermark
-   * is being processed now, which may be its last element (the final watermark of a
-   * bounded source arrives just before its end of partition).
-   *
-   * @param current - index of the channel whose watermark was just read, or −1
-   */
-  private advanceWatermark(current: number): void {
-    let min = Number.POSITIVE_INFINITY;
-    const channels = this.channels;
-    for (let c = 0; c < channels.length; c++) {
-      if (c !== current && channels[c]!.isDrained()) continue;
-      const w = this.channelWatermarks[c]!;
-      if (w < min) min = w;
-    }
-    if (min === Number.POSITIVE_INFINITY || min <= this.lastWatermark) return;
-    this.lastWatermark = min;
-    this.element.currentWatermark = min;
-    this.head.processWatermark(min);
   }
 }

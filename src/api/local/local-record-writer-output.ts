@@ -58,6 +58,10 @@ export class LocalRecordWriterOutput implements RecordWriterOutput<unknown> {
     for (const channel of this.channels) channel.pushWatermark(watermark);
   }
 
+  emitWatermarkStatus(idle: boolean): void {
+    for (const channel of this.channels) channel.pushWatermarkStatus(idle);
+  }
+
   isAvailable(): boolean {
     const channels = this.channels;
     for (let i = 0; i < channels.length; i++) if (!channels[i]!.hasCapacity()) return false;

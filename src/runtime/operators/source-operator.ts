@@ -5,7 +5,9 @@ import type {
   SourceReader,
 } from '../../api/connector/source.ts';
 import type { RuntimeContext } from '../../api/functions.ts';
+import type { WatermarkStrategy } from '../../api/watermark-strategy.ts';
 import type { SluiceError } from '../../errors.ts';
+import { TimestampsAndWatermarks } from '../watermark/timestamps-and-watermarks.ts';
 import {
   type ElementContext,
   MAX_WATERMARK,
@@ -46,6 +48,27 @@ class SourceReaderOutput<T> implements ReaderOutput<T> {
 }
 
 /**
+ * Emits reader records through the source's watermark strategy: timestamps from its
+ * assigner, watermarks from its generator (Flink's `SourceOutputWithWatermarks`); the
+ * reader's own watermarks are dropped except the end of event time.
+ */
+class SourceOutputWithWatermarks<T> implements ReaderOutput<T> {
+  readonly emitter: TimestampsAndWatermarks<T>;
+
+  constructor(emitter: TimestampsAndWatermarks<T>) {
+    this.emitter = emitter;
+  }
+
+  collect(record: T, timestamp?: number): void {
+    this.emitter.collect(record, timestamp);
+  }
+
+  emitWatermark(watermark: number): void {
+    this.emitter.upstreamWatermark(watermark);
+  }
+}
+
+/**
  * Head of a source chain: owns the subtask's {@link SourceReader} and pulls a batch
  * from it each time the task calls {@link emitNext} (Flink's `SourceOperator`).
  *
@@ -58,24 +81,52 @@ class SourceReaderOutput<T> implements ReaderOutput<T> {
 export class SourceOperator<OUT> implements StreamOperator<OUT> {
   readonly operatorName: string;
   private readonly source: Source<OUT>;
+  private readonly watermarkStrategy: WatermarkStrategy<OUT> | undefined;
+  private readonly autoWatermarkIntervalMs: number;
   private reader: SourceReader<OUT> | undefined;
-  private readerOutput!: SourceReaderOutput<OUT>;
+  private readerOutput!: ReaderOutput<OUT>;
+  private emitter: TimestampsAndWatermarks<OUT> | undefined;
   private output!: Output<OUT>;
   private runtimeContext!: RuntimeContext;
 
   /**
    * @param operatorName - name for plans and errors (`Source: numbers`)
    * @param source - the declared source; each subtask creates its own reader
+   * @param watermarkStrategy - timestamps and watermarks of the records (`fromSource`)
+   * @param autoWatermarkIntervalMs - `pipeline.auto-watermark-interval` (ms)
    */
-  constructor(operatorName: string, source: Source<OUT>) {
+  constructor(
+    operatorName: string,
+    source: Source<OUT>,
+    watermarkStrategy?: WatermarkStrategy<OUT>,
+    autoWatermarkIntervalMs = 200,
+  ) {
     this.operatorName = operatorName;
     this.source = source;
+    this.watermarkStrategy = watermarkStrategy;
+    this.autoWatermarkIntervalMs = autoWatermarkIntervalMs;
   }
 
   setup(parameters: StreamOperatorParameters<OUT>): void {
     this.output = parameters.output;
     this.runtimeContext = parameters.runtimeContext;
-    this.readerOutput = new SourceReaderOutput(parameters.output, parameters.elementContext);
+    const strategy = this.watermarkStrategy;
+    if (
+      strategy === undefined ||
+      strategy.isNoOp() ||
+      parameters.processingTimeService === undefined
+    ) {
+      this.readerOutput = new SourceReaderOutput(parameters.output, parameters.elementContext);
+      return;
+    }
+    this.emitter = new TimestampsAndWatermarks(
+      strategy,
+      parameters.output,
+      parameters.elementContext,
+      parameters.processingTimeService,
+      this.autoWatermarkIntervalMs,
+    );
+    this.readerOutput = new SourceOutputWithWatermarks(this.emitter);
   }
 
   /** Creates and starts this subtask's reader. */
@@ -92,6 +143,7 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
     } catch (error) {
       throw this.failed(error, 'open');
     }
+    this.emitter?.start();
   }
 
   /**
@@ -120,6 +172,7 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   }
 
   async close(): Promise<void> {
+    this.emitter?.stop();
     const reader = this.reader;
     this.reader = undefined;
     if (reader?.close === undefined) return;

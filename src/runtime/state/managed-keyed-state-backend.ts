@@ -70,7 +70,6 @@ import type {
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,
-  StateDescriptor,
   StateKind,
   ValueStateDescriptor,
 } from './state-descriptor.ts';
