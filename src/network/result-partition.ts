@@ -705,9 +705,15 @@ export class ResultPartition<T> implements AvailabilityProvider {
     for (const subpartition of subpartitions) this.publish(subpartition);
   }
 
+  /**
+   * A flush finishes the buffer when nothing is queued before it (it ships now, or is
+   * announced as backlog so that the receiver lends credit); behind a queue it keeps
+   * filling and is finished once the queue has drained (no train of tiny buffers under
+   * backpressure).
+   */
   private flushBuilder(builder: BufferBuilder, flags = 0): void {
     if (builder.buffer === null || builder.position === 0) return;
-    if (builder.target === NO_CHANNEL || this.subpartitions[builder.target]!.canShipNow()) {
+    if (builder.target === NO_CHANNEL || this.subpartitions[builder.target]!.queueLength === 0) {
       this.finishBuilder(builder, flags);
     } else {
       builder.flushRequested = true;
@@ -778,7 +784,7 @@ export class ResultPartition<T> implements AvailabilityProvider {
       if (
         lane.flushRequested &&
         lane.target !== NO_CHANNEL &&
-        this.subpartitions[lane.target]!.canShipNow()
+        this.subpartitions[lane.target]!.queueLength === 0
       ) {
         return true;
       }

@@ -93,26 +93,32 @@ describe('ResultPartition → SingleInputGate on one thread', () => {
     expect(readValues(x.inputs[0]!)).toEqual([{ channel: 0, seq: 1 }]);
   });
 
-  it('a flush without credit keeps filling the buffer and ships it when credit returns', () => {
+  it('a flush behind queued buffers keeps filling the buffer and ships it once the queue drained', async () => {
     const x = createExchange(seqSerializer, {
       gate: { buffersPerChannel: 1, floatingBuffersPerGate: 0 },
     });
     const partition = x.partitions[0]!;
-    partition.emitRecord(seqRecord(0, 0), 0);
-    partition.flush(0); // uses the one credit
-    partition.emitRecord(seqRecord(0, 1), 0);
-    partition.flush(0); // no credit: stays in the builder
-    partition.emitRecord(seqRecord(0, 2), 0);
-    expect(partition.getOutputQueueLength()).toBe(0);
-    expect(partition.getAvailableCredit(0)).toBe(0);
-    // Reading the first buffer releases it: its credit comes back and wakes the sender.
     const gate = x.gates[0]!;
-    const first = gate.pollNext()!;
-    gate.releaseBuffer(0, first);
-    return new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
-      // The pending flush went out with records 1 and 2 in one buffer.
-      expect(partition.getNumBuffersOut()).toBe(2);
-    });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    partition.emitRecord(seqRecord(0, 0), 0);
+    partition.flush(0); // ships on the one credit
+    partition.emitRecord(seqRecord(0, 1), 0);
+    partition.flush(0); // no credit, nothing queued: queued, announced as backlog
+    expect(partition.getOutputQueueLength()).toBe(1);
+    partition.emitRecord(seqRecord(0, 2), 0);
+    partition.flush(0); // behind the queue: keeps filling
+    partition.emitRecord(seqRecord(0, 3), 0);
+    expect(partition.getOutputQueueLength()).toBe(1);
+    expect(partition.getNumBuffersOut()).toBe(1);
+    gate.releaseBuffer(0, gate.pollNext()!);
+    await tick();
+    expect(partition.getNumBuffersOut()).toBe(2);
+    gate.releaseBuffer(0, gate.pollNext()!);
+    await tick();
+    // Records 2 and 3 went out together in the third buffer.
+    expect(partition.getNumBuffersOut()).toBe(3);
+    const third = gate.pollNext()!;
+    expect(third.getSize()).toBe(2 * (4 + 1 + 8 + 4 + 8));
   });
 
   it('sends only under credit and reports the backlog; floating credit follows the backlog', async () => {

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ExchangeChannels } from '../../../src/network/exchange-channels.ts';
+import { NetworkBufferPool } from '../../../src/network/network-buffer-pool.ts';
+import { ExchangeWorker } from './exchange-worker-harness.ts';
+
+describe('exchange between worker threads', () => {
+  it('10,000,000 records of random sizes (some larger than a segment), 2 producers × 2 consumers: no loss, no duplicate, per-channel order, bytes intact', async () => {
+    const network = new NetworkBufferPool({ numberOfSegments: 256, segmentSizeBytes: 32 * 1024 });
+    const channels = ExchangeChannels.create({ numberOfProducers: 2, numberOfConsumers: 2 });
+    const base = { network: network.getHandle(), channels: channels.getHandle() };
+    const records = 5_000_000;
+    const consumers = [0, 1].map(
+      (index) => new ExchangeWorker({ ...base, role: 'random-consumer', index }),
+    );
+    const producers = [0, 1].map(
+      (index) => new ExchangeWorker({ ...base, role: 'random-producer', index, records }),
+    );
+    try {
+      const produced = (await Promise.all(producers.map((p) => p.result))) as {
+        emitted: number[];
+      }[];
+      const consumed = (await Promise.all(consumers.map((c) => c.result))) as {
+        received: number[];
+        bytes: number;
+      }[];
+      let total = 0;
+      for (let p = 0; p < 2; p++) {
+        for (let c = 0; c < 2; c++) {
+          // consumer c's channel p = producer p's subpartition c
+          expect(consumed[c]!.received[p]).toBe(produced[p]!.emitted[c]);
+          total += consumed[c]!.received[p]!;
+        }
+      }
+      expect(total).toBe(2 * records);
+      expect(consumed[0]!.bytes + consumed[1]!.bytes).toBeGreaterThan(0);
+      expect(network.getNumberOfUsedMemorySegments()).toBe(0);
+      expect(network.getNumberOfRegisteredBufferPools()).toBe(0);
+    } finally {
+      await Promise.all([...producers, ...consumers].map((w) => w.terminate()));
+    }
+  }, 120_000);
+
+  it('broadcast delivers every record to every channel, one shared buffer per batch', async () => {
+    const network = new NetworkBufferPool({ numberOfSegments: 64, segmentSizeBytes: 32 * 1024 });
+    const channels = ExchangeChannels.create({ numberOfProducers: 1, numberOfConsumers: 3 });
+    const base = { network: network.getHandle(), channels: channels.getHandle() };
+    const records = 300_000;
+    const consumers = [0, 1, 2].map(
+      (index) => new ExchangeWorker({ ...base, role: 'seq-consumer', index }),
+    );
+    const producer = new ExchangeWorker({ ...base, role: 'broadcast-producer', index: 0, records });
+    try {
+      const { buffersOut } = (await producer.result) as { buffersOut: number };
+      const results = (await Promise.all(consumers.map((c) => c.result))) as {
+        received: number[];
+      }[];
+      for (const result of results) expect(result.received).toEqual([records]);
+      // Every buffer went to all three channels: buffers out = 3 × distinct buffers.
+      expect(buffersOut % 3).toBe(0);
+      expect(network.getNumberOfUsedMemorySegments()).toBe(0);
+    } finally {
+      await Promise.all([producer, ...consumers].map((w) => w.terminate()));
+    }
+  }, 60_000);
+
+  it('a lone record arrives within buffer timeout + 20 ms', async () => {
+    const network = new NetworkBufferPool({ numberOfSegments: 16, segmentSizeBytes: 32 * 1024 });
+    const channels = ExchangeChannels.create({ numberOfProducers: 1, numberOfConsumers: 1 });
+    const base = { network: network.getHandle(), channels: channels.getHandle() };
+    const bufferTimeoutMs = 100;
+    const consumer = new ExchangeWorker({ ...base, role: 'lone-consumer', index: 0 });
+    const producer = new ExchangeWorker({
+      ...base,
+      role: 'lone-producer',
+      index: 0,
+      records: 4,
+      bufferTimeoutMs,
+    });
+    try {
+      await producer.result;
+      const { latencies } = (await consumer.result) as { latencies: number[] };
+      expect(latencies).toHaveLength(4);
+      for (const latency of latencies) {
+        expect(latency).toBeGreaterThanOrEqual(0);
+        expect(latency).toBeLessThanOrEqual(bufferTimeoutMs + 20);
+      }
+    } finally {
+      await Promise.all([producer.terminate(), consumer.terminate()]);
+    }
+  }, 30_000);
+});
