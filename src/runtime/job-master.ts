@@ -114,13 +114,15 @@ export interface JobResult {
 export interface AttemptNetwork {
   /** The `network` field of slot `slotIndex`'s deployment. */
   deploymentFor(slotIndex: number): unknown;
+  /** A slot's worker died: its peers must fail fast instead of waiting for it. */
+  markSlotGone(slotIndex: number): void;
   /**
-   * Frees the attempt's channel memory and reclaims the segments of buffer pools that
-   * workers created and did not destroy. Called once, after every worker exited.
+   * Reclaims the segments of buffer pools that the attempt's workers created and did
+   * not destroy. Called once, after every worker exited.
    *
-   * @param livePoolIds - pools created and not destroyed, as the workers reported
+   * @returns segments reclaimed
    */
-  release(livePoolIds: readonly number[]): void;
+  release(): number;
 }
 
 /** What a job master needs; supplied by the cluster. */
@@ -168,7 +170,6 @@ export class JobMaster implements TaskExecutorGatewayListener {
   private readonly exceptionHistory: JobFailureInfo[] = [];
   private gateways: TaskExecutorGateway[] = [];
   private network: AttemptNetwork | undefined;
-  private readonly livePools = new Set<number>();
   private attemptActive = false;
   private tearingDown = false;
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
@@ -328,10 +329,6 @@ export class JobMaster implements TaskExecutorGatewayListener {
         node.sink?.handleOperatorEvent?.(message.subtaskIndex, message.event);
         break;
       }
-      case 'buffer-pools':
-        for (const id of message.created) this.livePools.add(id);
-        for (const id of message.destroyed) this.livePools.delete(id);
-        break;
     }
   }
 
@@ -340,6 +337,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
   }
 
   onWorkerExit(gateway: TaskExecutorGateway, exitCode: number): void {
+    if (this.gateways.includes(gateway)) this.network?.markSlotGone(gateway.slotIndex);
     this.failSlot(gateway, undefined, exitCode);
   }
 
@@ -356,7 +354,6 @@ export class JobMaster implements TaskExecutorGatewayListener {
       subtask.metrics = undefined;
     }
     this.workerMetrics.clear();
-    this.livePools.clear();
     this.attemptActive = true;
     const spec = this.context.spec;
     const fingerprint = this.jobGraph.fingerprint();
@@ -518,9 +515,14 @@ export class JobMaster implements TaskExecutorGatewayListener {
     const network = this.network;
     this.network = undefined;
     try {
-      network?.release([...this.livePools]);
+      const reclaimed = network?.release() ?? 0;
+      if (reclaimed > 0) {
+        this.context.log.info(
+          { reclaimed, attemptNumber: this.attemptNumber },
+          'network segments of terminated workers reclaimed',
+        );
+      }
     } finally {
-      this.livePools.clear();
       this.releaseManagedMemory();
     }
   }

@@ -36,9 +36,11 @@ import { MemoryManager } from '../memory/memory-manager.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import { NoOpMetricsSink } from '../metrics/metrics-sink.ts';
 import { NetworkBufferPool } from '../network/network-buffer-pool.ts';
+import { networkExchangeOptionsOf } from '../network/network-exchange-options.ts';
 import { JobClient } from './job-client.ts';
 import { JobMaster } from './job-master.ts';
 import { buildJobGraph, loadJobDefinition, toModuleUrl } from './job-module-loader.ts';
+import { JobNetwork } from './job-network.ts';
 import { createRootLogger, jobLogger, rootLoggerOptionsFrom } from './logging.ts';
 import { createRestartBackoffTimeStrategy } from './restart-backoff-time-strategy.ts';
 import { ClusterClosedError, SlotsBusyError } from './runtime-errors.ts';
@@ -233,6 +235,9 @@ export class MiniCluster {
         },
       );
     }
+    const exchangeOptions = JobNetwork.isNeeded(jobGraph)
+      ? networkExchangeOptionsOf(configuration)
+      : undefined;
     this.usedSlots += plan.numberOfSlots;
     const master = new JobMaster({
       jobId,
@@ -260,6 +265,10 @@ export class MiniCluster {
         this.workers.add(gateway);
         return gateway;
       },
+      createAttemptNetwork:
+        exchangeOptions === undefined
+          ? undefined
+          : () => new JobNetwork(jobGraph, plan, this.networkBufferPool, exchangeOptions),
       onTerminal: () => {
         this.usedSlots -= plan.numberOfSlots;
       },

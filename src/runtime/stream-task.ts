@@ -38,7 +38,7 @@ import { compileOptions } from '../config/validate.ts';
 import type { JobVertex } from '../graph/job-vertex.ts';
 import type { MemoryManager } from '../memory/memory-manager.ts';
 import type { TaskMetricsSnapshot } from '../metrics/metric-snapshots.ts';
-import { TaskIOMetricGroup } from '../metrics/task-io-metric-group.ts';
+import { TaskIOMetricGroup, type TaskSnapshotExtras } from '../metrics/task-io-metric-group.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { type DefaultActionResult, DONE, MailboxProcessor, MORE } from './mailbox-processor.ts';
 import { OperatorChain } from './operators/operator-chain.ts';
@@ -80,8 +80,6 @@ const validateOptions = compileOptions(StreamTaskOptionsSchema, 'StreamTask');
 export interface CountingInputProcessor extends StreamInputProcessor {
   /** Records pushed into the chain so far (Flink's `numRecordsIn`). */
   readonly numRecordsIn?: number;
-  /** Bytes read from the network so far (Flink's `numBytesIn`). */
-  readonly numBytesIn?: number;
 }
 
 /**
@@ -115,6 +113,8 @@ export interface StreamTaskEnvironment extends RecordWriterOutputFactory {
   awaitOutputsConsumed?(vertex: JobVertex, subtaskIndex: number): Promise<void>;
   /** Releases the subtask's network resources (buffer pools, gates); after close. */
   releaseResources?(vertex: JobVertex, subtaskIndex: number): void;
+  /** Network figures of the subtask (pool usage, queues, channel credit and backlog). */
+  metricsOf?(vertex: JobVertex, subtaskIndex: number): TaskSnapshotExtras;
 }
 
 /** Receives a task's state changes. */
@@ -141,6 +141,8 @@ export class StreamTask {
   private canceled = false;
   private waiting = NOT_WAITING;
   private asyncError: unknown;
+  private readonly canceledFuture: Promise<void>;
+  private signalCanceled!: () => void;
 
   /**
    * @param vertex - the vertex, from this worker's build of the job graph
@@ -172,6 +174,9 @@ export class StreamTask {
     });
     this.mailbox = new MailboxProcessor(() => this.processInput(), {
       timeSliceMs: this.options.timeSliceMs,
+    });
+    this.canceledFuture = new Promise((resolve) => {
+      this.signalCanceled = resolve;
     });
   }
 
@@ -223,7 +228,9 @@ export class StreamTask {
         this.endWait();
         if (ended && !this.canceled) {
           await chain.finish();
-          await this.environment.awaitOutputsConsumed?.(this.vertex, this.subtaskIndex);
+          // Consumers still read this subtask's buffers: release them only afterwards.
+          const consumed = this.environment.awaitOutputsConsumed?.(this.vertex, this.subtaskIndex);
+          if (consumed !== undefined) await Promise.race([consumed, this.canceledFuture]);
         }
       }
       opened = false;
@@ -254,6 +261,7 @@ export class StreamTask {
       this.switchState('CANCELING');
     }
     this.mailbox.stop();
+    this.signalCanceled();
   }
 
   /** Whether {@link cancel} was called. */
@@ -281,11 +289,14 @@ export class StreamTask {
       io.numRecordsOut = out;
     }
     const input = this.input;
-    if (input !== undefined) {
-      io.numRecordsIn = input.numRecordsIn ?? 0;
-      io.numBytesIn = input.numBytesIn ?? 0;
+    if (input !== undefined) io.numRecordsIn = input.numRecordsIn ?? 0;
+    let extras: TaskSnapshotExtras = {};
+    try {
+      extras = this.environment.metricsOf?.(this.vertex, this.subtaskIndex) ?? {};
+    } catch {
+      // Figures of a released network: the counters alone.
     }
-    return io.snapshot();
+    return io.snapshot(extras);
   }
 
   /**

@@ -110,16 +110,5 @@ export interface OperatorEventMessage {
   readonly event: unknown;
 }
 
-/** worker → main: buffer pools this worker created (reclaimed if it dies). */
-export interface BufferPoolsMessage {
-  readonly type: 'buffer-pools';
-  readonly created: readonly number[];
-  readonly destroyed: readonly number[];
-}
-
 /** Messages a worker sends. */
-export type FromTaskExecutorMessage =
-  | TaskStateMessage
-  | MetricsMessage
-  | OperatorEventMessage
-  | BufferPoolsMessage;
+export type FromTaskExecutorMessage = TaskStateMessage | MetricsMessage | OperatorEventMessage;

@@ -32,10 +32,14 @@ import type { JobEdge } from '../graph/job-edge.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { JobVertex } from '../graph/job-vertex.ts';
 import { MemoryManager } from '../memory/memory-manager.ts';
+import type { TaskIOMetricGroup, TaskSnapshotExtras } from '../metrics/task-io-metric-group.ts';
 import { ThreadRuntimeSampler } from '../metrics/thread-runtime-sampler.ts';
+import { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { buildJobGraph, loadJobDefinition } from './job-module-loader.ts';
+import type { SlotNetworkDeployment } from './job-network.ts';
 import { createRootLogger, rootLoggerOptionsFrom, taskLogger } from './logging.ts';
+import { NetworkEnvironment } from './network-environment.ts';
 import type { OperatorChain } from './operators/operator-chain.ts';
 import type { RecordWriterOutput } from './operators/record-writer-output.ts';
 import type { ElementContext } from './operators/stream-operator.ts';
@@ -64,12 +68,16 @@ export interface TaskNetworkEnvironment {
     edge: JobEdge,
     subtaskIndex: number,
     elementContext: ElementContext,
+    metrics?: TaskIOMetricGroup,
   ): RecordWriterOutput<unknown>;
   createInputProcessor(
     vertex: JobVertex,
     subtaskIndex: number,
     chain: OperatorChain,
+    metrics?: TaskIOMetricGroup,
   ): CountingInputProcessor;
+  /** Network figures of a subtask for its metrics snapshot. */
+  metricsOf(vertex: JobVertex, subtaskIndex: number): TaskSnapshotExtras;
   /** Resolves once the subtask's result partitions were drained by their consumers. */
   awaitOutputsConsumed(vertex: JobVertex, subtaskIndex: number): Promise<void>;
   /** Releases the subtask's partitions, gates and buffer pools. */
@@ -82,8 +90,15 @@ export interface TaskNetworkEnvironment {
 export type TaskNetworkEnvironmentFactory = (
   deployment: DeployMessage,
   jobGraph: JobGraph,
-  port: TaskExecutorPort,
 ) => TaskNetworkEnvironment;
+
+/** The exchange of the worker runtime: attaches the process's network buffer pool. */
+export const createNetworkEnvironment: TaskNetworkEnvironmentFactory = (deployment, jobGraph) =>
+  new NetworkEnvironment(
+    NetworkBufferPool.attach(deployment.networkBufferPool),
+    deployment.network as SlotNetworkDeployment,
+    jobGraph,
+  );
 
 /** A network environment for jobs without exchanges: any use is a bug in planning. */
 const NO_NETWORK: TaskNetworkEnvironment = {
@@ -93,6 +108,7 @@ const NO_NETWORK: TaskNetworkEnvironment = {
   createInputProcessor(vertex) {
     throw new Error(`no network environment for the inputs of ${vertex}`);
   },
+  metricsOf: () => ({}),
   awaitOutputsConsumed: () => Promise.resolve(),
   releaseResources() {},
   close() {},
@@ -101,7 +117,7 @@ const NO_NETWORK: TaskNetworkEnvironment = {
 /** Runs the subtasks of one slot; see the module documentation. */
 export class TaskExecutor {
   private readonly port: TaskExecutorPort;
-  private readonly networkFactory: TaskNetworkEnvironmentFactory | undefined;
+  private readonly networkFactory: TaskNetworkEnvironmentFactory;
   private readonly tasks: StreamTask[] = [];
   private deployment: DeployMessage | undefined;
   private network: TaskNetworkEnvironment = NO_NETWORK;
@@ -117,7 +133,10 @@ export class TaskExecutor {
    * @param port - where messages to the main thread go
    * @param networkFactory - builds the exchange of a deployment that has one
    */
-  constructor(port: TaskExecutorPort, networkFactory?: TaskNetworkEnvironmentFactory) {
+  constructor(
+    port: TaskExecutorPort,
+    networkFactory: TaskNetworkEnvironmentFactory = createNetworkEnvironment,
+  ) {
     this.port = port;
     this.networkFactory = networkFactory;
   }
@@ -161,8 +180,8 @@ export class TaskExecutor {
       try {
         const definition = await loadJobDefinition(deployment.job.moduleUrl);
         graph = buildJobGraph(definition, deployment.job, deployment.jobId, deployment.fingerprint);
-        if (deployment.network !== undefined && this.networkFactory !== undefined) {
-          this.network = this.networkFactory(deployment, graph, this.port);
+        if (deployment.network !== undefined) {
+          this.network = this.networkFactory(deployment, graph);
         }
       } catch (error) {
         this.log.warn(
@@ -205,14 +224,18 @@ export class TaskExecutor {
   ): StreamTask {
     const network = (): TaskNetworkEnvironment => this.network;
     const port = this.port;
+    // The task's counters, for the exchange it creates while it initializes.
+    const io = (): TaskIOMetricGroup => task.io;
     const environment: StreamTaskEnvironment = {
       jobId: deployment.jobId,
       jobName: graph.jobName,
       attemptNumber: deployment.attemptNumber,
       memoryManager: this.memoryManager,
       createRecordWriterOutput: (edge, index, element) =>
-        network().createRecordWriterOutput(edge, index, element),
-      createInputProcessor: (v, index, chain) => network().createInputProcessor(v, index, chain),
+        network().createRecordWriterOutput(edge, index, element, io()),
+      createInputProcessor: (v, index, chain) =>
+        network().createInputProcessor(v, index, chain, io()),
+      metricsOf: (v, index) => network().metricsOf(v, index),
       awaitOutputsConsumed: (v, index) => network().awaitOutputsConsumed(v, index),
       releaseResources: (v, index) => network().releaseResources(v, index),
       sendOperatorEvent: (nodeId, index, event) =>
