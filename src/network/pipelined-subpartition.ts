@@ -86,6 +86,9 @@ export class PipelinedSubpartition {
   private readonly metrics: TaskIOMetricGroup | undefined;
   private creditGranted = 0;
   private announcedBacklog = 0;
+  /** Buffers published since the receiver was last signalled. */
+  private unannounced = 0;
+  private readonly announceBatch: number;
   private queueBuffers: (Buffer | null)[] = new Array(INITIAL_QUEUE_CAPACITY).fill(null);
   private queueSizes = new Int32Array(INITIAL_QUEUE_CAPACITY);
   private queueFlags = new Int32Array(INITIAL_QUEUE_CAPACITY);
@@ -101,6 +104,8 @@ export class PipelinedSubpartition {
    * @param index - subpartition index
    * @param consumer - consumer subtask fed
    * @param metrics - task counters (bytes and buffers out), if any
+   * @param announceBatch - signal the receiver once this many buffers were published
+   *   (1 = after every publication); see {@link publish}
    */
   constructor(
     channels: ExchangeChannels,
@@ -109,6 +114,7 @@ export class PipelinedSubpartition {
     index: number,
     consumer: number,
     metrics: TaskIOMetricGroup | undefined,
+    announceBatch: number,
   ) {
     this.index = index;
     this.consumerIndex = consumer;
@@ -122,6 +128,7 @@ export class PipelinedSubpartition {
     this.gateWaiting = gate + B_WAITING;
     this.network = network;
     this.metrics = metrics;
+    this.announceBatch = announceBatch;
     this.sent = Atomics.load(this.ctl, this.base + C_WRITE_INDEX);
   }
 
@@ -189,12 +196,19 @@ export class PipelinedSubpartition {
   }
 
   /**
-   * Publishes queued buffers while credit lasts.
+   * Publishes queued buffers while credit lasts, then signals the receiver's gate —
+   * at once when `urgent` (a flush), for events and the last buffer, when buffers stay
+   * queued or credit is used up, and otherwise once `announceBatch` buffers were
+   * published since the last signal. (Waking a waiting receiver costs the sender tens
+   * of microseconds; a receiver that is not asleep sees published buffers anyway. The
+   * partition signals what is left with {@link announce} before it waits and at every
+   * flush tick, so a full buffer waits at most one buffer timeout.)
    *
+   * @param urgent - signal now (the buffer was finished by a flush)
    * @returns {@link PUBLISH_DONE}, {@link PUBLISH_NEEDS_CREDIT}, {@link PUBLISH_DISCARDED},
    *   {@link PUBLISH_RECEIVER_GONE} or {@link PUBLISH_PROTOCOL_VIOLATION}
    */
-  publish(): number {
+  publish(urgent = false): number {
     const ctl = this.ctl;
     const base = this.base;
     const receiverState = Atomics.load(ctl, base + C_RECEIVER_STATE);
@@ -205,6 +219,7 @@ export class PipelinedSubpartition {
     const mask = this.queueSizes.length - 1;
     let published = 0;
     let bytes = 0;
+    let signal = urgent;
     while (this.queueCount > 0) {
       if (((this.creditGranted - this.sent) | 0) <= 0) {
         this.creditGranted = Atomics.load(ctl, base + C_CREDIT_GRANTED);
@@ -230,9 +245,12 @@ export class PipelinedSubpartition {
       Atomics.store(ctl, base + C_WRITE_INDEX, this.sent);
       published++;
       bytes += size;
-      if ((flags & FLAG_LAST) !== 0) {
-        this.lastPublished = true;
-        Atomics.store(ctl, base + C_SENDER_STATE, STATE_FINISHED);
+      if (flags !== 0) {
+        signal = true;
+        if ((flags & FLAG_LAST) !== 0) {
+          this.lastPublished = true;
+          Atomics.store(ctl, base + C_SENDER_STATE, STATE_FINISHED);
+        }
       }
     }
     let announce = false;
@@ -250,13 +268,34 @@ export class PipelinedSubpartition {
         metrics.numBytesOut += bytes;
       }
     }
-    if (published > 0 || announce) {
+    if (published > 0) {
+      this.unannounced += published;
+      if (
+        this.unannounced >= this.announceBatch ||
+        this.queueCount > 0 ||
+        ((this.creditGranted - this.sent) | 0) <= 0
+      ) {
+        signal = true;
+      }
+    }
+    if (signal || announce) {
+      this.unannounced = 0;
       signalNotification(ctl, this.gateNotify, this.gateWaiting);
+    }
+    if (published > 0) {
       // The receiver may have closed while we published: then nobody reads these.
       const state = Atomics.load(ctl, base + C_RECEIVER_STATE);
       if (state === STATE_RELEASED || state === STATE_GONE) return this.receiverNotOpen(state);
     }
     return this.queueCount > 0 ? PUBLISH_NEEDS_CREDIT : PUBLISH_DONE;
+  }
+
+  /** Signals the receiver about buffers published without a signal yet (see {@link publish}). */
+  announce(): void {
+    if (this.unannounced > 0) {
+      this.unannounced = 0;
+      signalNotification(this.ctl, this.gateNotify, this.gateWaiting);
+    }
   }
 
   /** The receiver's side of the channel (`STATE_*`), read from shared memory. */

@@ -237,9 +237,19 @@ export class ResultPartition<T> implements AvailabilityProvider {
       channels.closeEndpoint(this.partitionBase);
       throw error;
     }
+    // With a flusher, full buffers may be announced two at a time (see PipelinedSubpartition.publish).
+    const announceBatch = opts.bufferTimeoutMs > 0 ? 2 : 1;
     this.subpartitions = consumers.map(
       (consumer, i) =>
-        new PipelinedSubpartition(channels, network, producerIndex, i, consumer, context.metrics),
+        new PipelinedSubpartition(
+          channels,
+          network,
+          producerIndex,
+          i,
+          consumer,
+          context.metrics,
+          announceBatch,
+        ),
     );
     if (opts.broadcast) {
       this.builders = consumers.map((_, i) => new BufferBuilder(i, true));
@@ -359,6 +369,7 @@ export class ResultPartition<T> implements AvailabilityProvider {
   flushAll(flags = 0): void {
     if (this.released) return;
     for (const lane of this.lanes) this.flushBuilder(lane, flags);
+    this.announceAll();
   }
 
   /**
@@ -412,6 +423,7 @@ export class ResultPartition<T> implements AvailabilityProvider {
       });
       this.availableFuture = future;
       this.metrics?.markBackPressuredStart();
+      this.announceAll();
       this.pool.getAvailableFuture().then(this.onNotifiedBound);
       this.armWatcher();
     }
@@ -452,6 +464,7 @@ export class ResultPartition<T> implements AvailabilityProvider {
       });
       this.subpartitionFutures[subpartition] = future;
       this.numSubpartitionFutures++;
+      this.announceAll();
       this.armWatcher();
     }
     return future;
@@ -564,6 +577,11 @@ export class ResultPartition<T> implements AvailabilityProvider {
     let buffers = 0;
     for (const subpartition of this.subpartitions) buffers += subpartition.numBuffersOut;
     return buffers;
+  }
+
+  /** Current size of the partition's pool in segments (Flink's `getNumBuffers`). */
+  getPoolSize(): number {
+    return this.released ? 0 : this.pool.getNumBuffers();
   }
 
   /** Buffers lent by the pool and not yet recycled (being filled, queued or in flight). */
@@ -679,7 +697,7 @@ export class ResultPartition<T> implements AvailabilityProvider {
    * Finishes the builder's buffer (if it holds data) and hands it to its
    * subpartition(s); flags it LAST when it ends the partition.
    */
-  private finishBuilder(builder: BufferBuilder, flags: number): void {
+  private finishBuilder(builder: BufferBuilder, flags: number, urgent = false): void {
     const buffer = builder.buffer;
     const size = builder.position;
     if (buffer === null) return;
@@ -696,13 +714,13 @@ export class ResultPartition<T> implements AvailabilityProvider {
     if (target !== NO_CHANNEL) {
       const subpartition = this.subpartitions[target]!;
       subpartition.add(buffer, size, flags);
-      this.publish(subpartition);
+      this.publish(subpartition, urgent);
       return;
     }
     const subpartitions = this.subpartitions;
     for (let i = 1; i < subpartitions.length; i++) buffer.retain();
     for (const subpartition of subpartitions) subpartition.add(buffer, size, flags);
-    for (const subpartition of subpartitions) this.publish(subpartition);
+    for (const subpartition of subpartitions) this.publish(subpartition, urgent);
   }
 
   /**
@@ -714,15 +732,15 @@ export class ResultPartition<T> implements AvailabilityProvider {
   private flushBuilder(builder: BufferBuilder, flags = 0): void {
     if (builder.buffer === null || builder.position === 0) return;
     if (builder.target === NO_CHANNEL || this.subpartitions[builder.target]!.queueLength === 0) {
-      this.finishBuilder(builder, flags);
+      this.finishBuilder(builder, flags, true);
     } else {
       builder.flushRequested = true;
       this.armWatcher();
     }
   }
 
-  private publish(subpartition: PipelinedSubpartition): void {
-    const result = subpartition.publish();
+  private publish(subpartition: PipelinedSubpartition, urgent = false): void {
+    const result = subpartition.publish(urgent);
     if (result === PUBLISH_NEEDS_CREDIT) {
       this.armWatcher();
       return;
@@ -761,9 +779,19 @@ export class ResultPartition<T> implements AvailabilityProvider {
     this.settleFutures();
   }
 
-  /** Waits for the partition's NOTIFY word (credit, recycled buffers, consumers done). */
+  /** Signals every receiver about buffers published without a signal yet. */
+  private announceAll(): void {
+    for (const subpartition of this.subpartitions) subpartition.announce();
+  }
+
+  /**
+   * Waits for the partition's NOTIFY word (credit, recycled buffers, consumers done);
+   * first signals the receivers about everything published, since they may be what
+   * this partition is waiting for.
+   */
   private armWatcher(): void {
     if (this.released || this.notifyScheduled || this.watcher.isWaiting()) return;
+    this.announceAll();
     const seen = this.watcher.prepare();
     if (this.hasWorkNow() || !this.watcher.wait(seen)) {
       this.notifyScheduled = true;

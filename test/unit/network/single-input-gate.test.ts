@@ -12,6 +12,7 @@ import { ExchangeChannels } from '../../../src/network/exchange-channels.ts';
 import type { NetworkBufferPool } from '../../../src/network/network-buffer-pool.ts';
 import type { ResultPartition } from '../../../src/network/result-partition.ts';
 import { SingleInputGate } from '../../../src/network/single-input-gate.ts';
+import { collectTaskNetworkFigures } from '../../../src/network/task-network-metrics.ts';
 import { StreamTaskNetworkInput } from '../../../src/runtime/io/stream-task-network-input.ts';
 import { EndOfPartition, StreamRecord } from '../../../src/types/stream-element.ts';
 import {
@@ -309,5 +310,31 @@ describe('SingleInputGate and StreamTaskNetworkInput', () => {
     x.network.reclaimBufferPools([x.partitions[0]!.getBufferPoolId()], { force: true });
     expect(x.network.getNumberOfUsedMemorySegments()).toBe(0);
     expect(SEGMENT_SIZE).toBe(4096);
+  });
+});
+
+describe('collectTaskNetworkFigures', () => {
+  it('sums output queues and pool usage, averages the gates, lists every input channel', () => {
+    const x = createExchange(seqSerializer, { channels: { numberOfProducers: 2 } });
+    for (let i = 0; i < 600; i++) x.partitions[0]!.emitRecord(seqRecord(0, i), 0);
+    x.partitions[0]!.flushAll();
+    const producer = collectTaskNetworkFigures([x.partitions[0]!], []);
+    expect(producer.outPoolUsage).toBeGreaterThan(0);
+    expect(producer.outputQueueLength).toBe(x.partitions[0]!.getOutputQueueLength());
+    expect(producer.outputQueueSize).toBe(x.partitions[0]!.getOutputQueueSizeBytes());
+    expect(producer.channels).toBeUndefined();
+    const consumer = collectTaskNetworkFigures([], [x.gates[0]!]);
+    expect(consumer.channels).toEqual(x.gates[0]!.getChannelMetrics(0));
+    expect(consumer.channels![0]!.queuedBuffers).toBe(2);
+    expect(consumer.channels![1]).toEqual({
+      gate: 0,
+      channel: 1,
+      credit: 2,
+      backlog: 0,
+      queuedBuffers: 0,
+    });
+    expect(consumer.inputQueueLength).toBe(2);
+    expect(consumer.inPoolUsage).toBeCloseTo(2 / 12);
+    expect(consumer.outPoolUsage).toBeUndefined();
   });
 });
