@@ -222,10 +222,10 @@ export function networkDashboard(): Record<string, unknown> {
             unit: 'short',
             w: 8,
             description:
-              'Input channels with credit 0 and backlog > 0: senders waiting on a slow receiver.',
+              'Input channels whose credit fell to 0 while their sender reported a backlog, within the interval: senders waiting on a slow receiver.',
             targets: [
               {
-                expr: `count by (job_name, task_name) (sluice_task_channel_credit{${TASK}} == 0 and sluice_task_channel_backlog{${TASK}} > 0)`,
+                expr: `count by (job_name, task_name) (min_over_time(sluice_task_channel_credit{${TASK}}[$__rate_interval]) == 0 and max_over_time(sluice_task_channel_backlog{${TASK}}[$__rate_interval]) > 0)`,
                 legend: '{{task_name}}',
               },
             ],

@@ -4,8 +4,9 @@
  *
  * ```
  *  sluice run -- jobs/examples/throttled.ts ──/metrics──► prometheus (scrape every 1 s)
- *     (or sluice serve, when the CLI cannot run jobs yet)      ▲
- *                                   test ── /api/v1/query ─────┘
+ *   (while the CLI cannot run jobs: the same job on             ▲
+ *    MiniCluster, fixtures/minicluster-metrics-server.ts)       │
+ *                                   test ── /api/v1/query ──────┘
  * ```
  *
  * Both processes are children of the test process, bound to 127.0.0.1 on free ports,
@@ -18,6 +19,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** Arguments of the throttled job: a source 10x faster than the operator after it. */
+const JOB_ARGS = ['rate=20000', 'throttle=2000'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,9 +67,11 @@ class Child {
 
 /** What the harness is running. */
 export interface LiveHarnessState {
-  /** True when `sluice run` runs the throttled job; false when Sluice runs without a job. */
+  /** True when the throttled job runs (through `sluice run`, or on MiniCluster directly). */
   jobRunning: boolean;
-  /** Why no job runs (the CLI's error), when {@link jobRunning} is false. */
+  /** How the job runs. */
+  mode: 'sluice run' | 'MiniCluster';
+  /** Why `sluice run` could not run the job (the CLI's error), in mode `MiniCluster`. */
   noJobReason: string | undefined;
   sluiceUrl: string;
   prometheusUrl: string;
@@ -97,11 +103,11 @@ export class LiveHarness {
   }
 
   /**
-   * Starts Sluice with the throttled job (falling back to `serve` when `sluice run`
-   * fails to submit it), then Prometheus, and waits until Prometheus has scraped
-   * `minSamples` times.
+   * Starts Sluice with the throttled job (`sluice run`; when the CLI answers that it has
+   * no runtime yet, the same job on MiniCluster with Sluice's metrics registry), then
+   * Prometheus, and waits until Prometheus has scraped `minSamples` times.
    *
-   * @throws Error when Sluice or Prometheus do not come up
+   * @throws Error when the job, Sluice or Prometheus do not come up
    */
   async start(minSamples = 8): Promise<LiveHarnessState> {
     const sluicePort = await freePort();
@@ -120,7 +126,7 @@ export class LiveHarness {
     const bin = join(this.root, 'bin/sluice.js');
     this.sluice = new Child(
       this.node,
-      [bin, 'run', ...common, '--', 'jobs/examples/throttled.ts', 'rate=20000', 'throttle=2000'],
+      [bin, 'run', ...common, '--', 'jobs/examples/throttled.ts', ...JOB_ARGS],
       this.root,
     );
     const sluiceUrl = `http://127.0.0.1:${sluicePort}`;
@@ -140,8 +146,30 @@ export class LiveHarness {
       if (Date.now() > deadline) throw new Error(`sluice run did not start in 60 s\n${this.logs}`);
       await sleep(100);
     }
+    let mode: LiveHarnessState['mode'] = 'sluice run';
     if (!jobRunning) {
-      this.sluice = new Child(this.node, [bin, 'serve', ...common], this.root);
+      if (!this.sluice.output.includes('SLUICE_ERR_REST_NOT_IMPLEMENTED')) {
+        throw new Error(`sluice run failed\n${this.logs}`);
+      }
+      mode = 'MiniCluster';
+      this.sluice = new Child(
+        this.node,
+        [
+          join(this.root, 'test/deploy/fixtures/minicluster-metrics-server.ts'),
+          String(sluicePort),
+          'jobs/examples/throttled.ts',
+          ...JOB_ARGS,
+        ],
+        this.root,
+      );
+      const end = Date.now() + 60_000;
+      while (!this.sluice.output.includes('job submitted')) {
+        if (this.sluice.exitCode !== undefined || Date.now() > end) {
+          throw new Error(`the throttled job did not start on MiniCluster\n${this.logs}`);
+        }
+        await sleep(100);
+      }
+      jobRunning = true;
     }
     await this.waitForHttp(`${sluiceUrl}/healthz`, 30_000);
 
@@ -180,7 +208,7 @@ export class LiveHarness {
       }
       await sleep(500);
     }
-    return { jobRunning, noJobReason, sluiceUrl, prometheusUrl };
+    return { jobRunning, mode, noJobReason, sluiceUrl, prometheusUrl };
   }
 
   private async waitForHttp(url: string, timeoutMs: number): Promise<void> {
