@@ -93,4 +93,18 @@ describe('job failures and restarts on worker threads', () => {
     expect(job.numRestarts).toBe(0);
     expect(cluster.getNumberOfRunningWorkers()).toBe(0);
   });
+
+  it('a worker that dies mid-exchange fails the job with SLUICE_ERR_RUNTIME_WORKER_DIED; its pools are reclaimed', async () => {
+    const text = Array.from({ length: 20_000 }, (_, i) => `w${i % 7} x${i % 3}`).join('\n');
+    const job = await cluster.submit(fixture('word-count-job'), {
+      args: { text, parallelism: 2, crashOnLine: 100 },
+    });
+    const error = await rejectionOf(job.result());
+    expect(error.code).toBe('SLUICE_ERR_RUNTIME_WORKER_DIED');
+    expect(error.message).toContain('splitter crashed on line 100');
+    expect(cluster.getNumberOfRunningWorkers()).toBe(0);
+    expect(cluster.networkBufferPool.getNumberOfUsedMemorySegments()).toBe(0);
+    expect(cluster.networkBufferPool.getNumberOfRegisteredBufferPools()).toBe(0);
+    expect(cluster.memoryManager.getUsedMemoryBytes()).toBe(0);
+  });
 });

@@ -90,4 +90,28 @@ describe('MiniCluster: jobs on worker threads', () => {
     await endless.cancel();
     expect(cluster.getNumberOfRunningWorkers()).toBe(0);
   });
+
+  it('reports channel credit, backlog and pool usage of a running keyed job', async () => {
+    const job = await cluster.submit(fixture('endless-job'), {
+      args: { parallelism: 2, keyed: true },
+    });
+    expect(await job.waitForSubtasks(['RUNNING'])).toBe(true);
+    let sum: ReturnType<typeof job.metricsSnapshot>['tasks'][number] | undefined;
+    for (let i = 0; i < 200 && sum?.channels === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      sum = job.metricsSnapshot().tasks.find((t) => t.taskName.startsWith('Sum'));
+    }
+    expect(sum?.channels?.map((c) => c.channel).sort()).toEqual([0, 1]);
+    for (const channel of sum!.channels!) {
+      expect(channel.credit).toBeGreaterThanOrEqual(0);
+      expect(channel.backlog).toBeGreaterThanOrEqual(0);
+    }
+    expect(sum!.inPoolUsage).toBeGreaterThanOrEqual(0);
+    const source = job.metricsSnapshot().tasks.find((t) => t.taskName.startsWith('Source'))!;
+    expect(source.outPoolUsage).toBeGreaterThanOrEqual(0);
+    await job.cancel();
+    expect(job.status).toBe('CANCELED');
+    expect(cluster.getNumberOfRunningWorkers()).toBe(0);
+    expect(cluster.networkBufferPool.getNumberOfUsedMemorySegments()).toBe(0);
+  });
 });
