@@ -133,9 +133,11 @@ const MIN_FRAME_BYTES = FRAME_LENGTH_BYTES + 1;
  * ```
  *
  * - **Writing** ({@link emitRecord}) is synchronous: fixed-size records are written in
- *   place with one bounds check; anything else goes through `SpanningRecordSerializer`
- *   (frames may span segments). No allocation, no `Atomics` per record; a finished
- *   buffer costs a few `Atomics` (publish, notify).
+ *   place with one bounds check, and one that does not fit the rest of a buffer starts
+ *   the next buffer (so every buffer starts at a frame, which the reader's fast path
+ *   needs); anything else goes through `SpanningRecordSerializer` (frames may span
+ *   segments). No allocation, no `Atomics` per record; a finished buffer costs a few
+ *   `Atomics` (publish, notify).
  * - **Backpressure**: {@link isAvailable} is false while bytes wait in an overflow or the
  *   pool cannot lend a segment (exhausted, or a subpartition at
  *   `max-buffers-per-channel`); {@link getAvailableFuture} resolves when that changed.
@@ -170,6 +172,8 @@ export class ResultPartition<T> implements AvailabilityProvider {
   private readonly elementSerializer: StreamElementSerializer<T>;
   private readonly maxRecordSizeBytes: number;
   private readonly flushAlways: boolean;
+  /** Frame size of fixed-size records (with timestamp), or 0: such frames never span buffers. */
+  private readonly fixedFrameBytes: number;
   private readonly channels: ExchangeChannels;
   private readonly partitionBase: number;
   private readonly watcher: NotificationWatcher;
@@ -216,6 +220,10 @@ export class ResultPartition<T> implements AvailabilityProvider {
     });
     this.maxRecordSizeBytes = opts.maxRecordSizeBytes;
     this.flushAlways = opts.bufferTimeoutMs === 0;
+    const recordLength = context.serializer.recordSerializer.getLength();
+    const fixedFrame = FRAME_LENGTH_BYTES + 9 + recordLength;
+    this.fixedFrameBytes =
+      recordLength >= 0 && fixedFrame <= network.segmentSizeBytes / 4 ? fixedFrame : 0;
     this.partitionBase = channels.partitionBase(producerIndex);
     channels.claimEndpoint(this.partitionBase, `ResultPartition of producer ${producerIndex}`);
     const required = opts.numberOfRequiredSegments > 0 ? opts.numberOfRequiredSegments : n + 1;
@@ -600,6 +608,18 @@ export class ResultPartition<T> implements AvailabilityProvider {
       );
     }
     if (builder.discarding) return;
+    // A fixed-size record that does not fit the rest of the buffer starts the next one
+    // instead of spanning: every buffer then starts at a frame (the reader's fast path)
+    // for at most one frame's bytes left unused per buffer.
+    if (
+      element.kind === StreamElementKind.RECORD &&
+      builder.buffer !== null &&
+      builder.position > 0 &&
+      builder.limit - builder.position < this.fixedFrameBytes
+    ) {
+      this.finishBuilder(builder, 0);
+      if (builder.discarding) return;
+    }
     const serializer = this.serializer;
     if (builder.hasOverflow() || (builder.buffer === null && !this.requestBuilder(builder))) {
       const frame = serializer.serializeFrame(element);

@@ -203,7 +203,9 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
 
   /** Whether {@link pollNext} may return an element (or throw) now. */
   isAvailable(): boolean {
-    return this.currentDeserializer !== null || this.gate.isAvailable();
+    return (
+      this.fastPos < this.fastEnd || this.currentDeserializer !== null || this.gate.isAvailable()
+    );
   }
 
   /** Resolves when input may be available (one future per idle period). */

@@ -338,3 +338,26 @@ describe('collectTaskNetworkFigures', () => {
     expect(consumer.outPoolUsage).toBeUndefined();
   });
 });
+
+describe('StreamTaskNetworkInput', () => {
+  it('stays available while a buffer is partly read, and reads fixed-size records in place', async () => {
+    const x = createExchange(seqSerializer);
+    for (let i = 0; i < 1000; i++) x.partitions[0]!.emitRecord(seqRecord(0, i), 0);
+    x.partitions[0]!.finish();
+    const input = x.inputs[0]!;
+    const seqs: number[] = [];
+    while (!input.isFinished()) {
+      if (!input.isAvailable()) await input.getAvailableFuture();
+      const element = input.pollNext();
+      if (element === null) continue;
+      seqs.push((element as StreamRecord<{ seq: number }>).value.seq);
+      // Within a buffer the input stays available without asking the gate.
+      if (seqs.length % 100 === 1) expect(input.isAvailable()).toBe(true);
+    }
+    expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(input.numRecordsIn).toBe(1000);
+    // Fixed-size frames never span buffers: each buffer holds whole frames (25 bytes),
+    // and the last one ends with EndOfPartition (5 bytes).
+    expect((x.partitions[0]!.getNumBytesOut() - 5) % 25).toBe(0);
+  });
+});
