@@ -133,6 +133,8 @@ export interface OperatorMetrics {
   stateSizeBytes?: number;
   /** Bytes of managed memory the operator's keyed state holds (whole pages). */
   managedMemoryBytes?: number;
+  /** Entries of the operator's keyed state (one per key and state, timer, map entry). */
+  stateEntries?: number;
 }
 
 /**

@@ -51,6 +51,12 @@ export abstract class AbstractManagedState<N> implements InternalKvState<N> {
   protected ns: Uint8Array = EMPTY;
   protected nsLen = 0;
   protected nsHash = 0;
+  /** Last lookup, valid while key, namespace and the tables are unchanged. */
+  private nsVersion = 0;
+  private cachedEntry = NULL_ADDRESS;
+  private cachedKeyVersion = -1;
+  private cachedNsVersion = -1;
+  private cachedMutations = -1;
 
   /**
    * @param backend - the backend
@@ -90,6 +96,7 @@ export abstract class AbstractManagedState<N> implements InternalKvState<N> {
     this.ns = out.getSharedBuffer();
     this.nsLen = out.length();
     this.nsHash = murmur3Hash32(this.ns, 0, this.nsLen, 0);
+    this.nsVersion++;
   }
 
   /** Whether values expire. */
@@ -103,9 +110,31 @@ export abstract class AbstractManagedState<N> implements InternalKvState<N> {
    * timestamp with `OnReadAndWrite`.
    */
   protected findEntry(): number {
-    const entry = this.backend.find(this.stateId, this.ns, this.nsLen, this.nsHash);
+    const entry = this.lookup();
     if (entry === NULL_ADDRESS || this.ttlBytes === 0) return entry;
     return this.checkTtl(entry);
+  }
+
+  /**
+   * The entry of the current key and namespace, or 0, without TTL. The last result is
+   * reused while key, namespace and the tables did not change (a read followed by a
+   * clear or a write costs one hash lookup).
+   */
+  protected lookup(): number {
+    const backend = this.backend;
+    if (
+      this.cachedKeyVersion === backend.keyVersion &&
+      this.cachedNsVersion === this.nsVersion &&
+      this.cachedMutations === backend.mutations
+    ) {
+      return this.cachedEntry;
+    }
+    const entry = backend.find(this.stateId, this.ns, this.nsLen, this.nsHash);
+    this.cachedEntry = entry;
+    this.cachedKeyVersion = backend.keyVersion;
+    this.cachedNsVersion = this.nsVersion;
+    this.cachedMutations = backend.mutations;
+    return entry;
   }
 
   /** Applies the TTL to `entry`: 0 when it expired and was removed. */
@@ -146,7 +175,7 @@ export abstract class AbstractManagedState<N> implements InternalKvState<N> {
 
   /** Removes the current (key, namespace) entry, if any. */
   clear(): void {
-    const entry = this.backend.find(this.stateId, this.ns, this.nsLen, this.nsHash);
+    const entry = this.lookup();
     if (entry !== NULL_ADDRESS) this.removeEntry(entry);
   }
 

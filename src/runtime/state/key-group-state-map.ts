@@ -24,9 +24,12 @@
 import { blockSizeOf, type ManagedMemoryArena, NULL_ADDRESS } from './managed-memory-arena.ts';
 import {
   CAPACITY_MASK,
+  E_AUX,
   E_CAPACITY,
   E_HASH,
   E_KEY_LEN,
+  E_LINK_NEXT,
+  E_LINK_PREV,
   E_META,
   E_NEXT,
   E_NS_LEN,
@@ -144,12 +147,15 @@ export class KeyGroupStateMap {
     const blockSize = blockSizeOf(wanted);
     const u32 = this.u32;
     const w = entry >>> 2;
-    u32.fill(0, w, w + ENTRY_HEADER_BYTES / 4);
     u32[w + E_HASH] = hash;
     u32[w + E_META] = meta;
     u32[w + E_KEY_LEN] = keyLen;
     u32[w + E_NS_LEN] = nsLen;
+    u32[w + E_VALUE_LEN] = 0;
     u32[w + E_CAPACITY] = blockSize - fixed;
+    u32[w + E_AUX] = 0;
+    u32[w + E_LINK_PREV] = 0;
+    u32[w + E_LINK_NEXT] = 0;
     const u8 = this.u8;
     let p = entry + ENTRY_HEADER_BYTES;
     for (let i = 0; i < keyLen; i++) u8[p + i] = key[i]!;

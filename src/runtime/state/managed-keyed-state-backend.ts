@@ -136,6 +136,10 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   keyGroup = -1;
   /** Table of the current key's key group. */
   currentMap!: KeyGroupStateMap;
+  /** Incremented whenever the current key is set (lets states cache a lookup). */
+  keyVersion = 0;
+  /** Incremented by every insert and remove (lets states cache a lookup). */
+  mutations = 0;
   private currentKey: Key | undefined;
   private readonly keyOut = new DataOutputSerializer(64);
   private timerKey = new Uint8Array(64);
@@ -354,6 +358,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
    */
   insert(stateId: number, ns: Uint8Array, nsLen: number, nsHash: number, capacity: number): number {
     if (this.keyGroup < 0) throw new RangeError('no current key: setCurrentKey() first');
+    this.mutations++;
     return this.currentMap.insert(
       this.entryHash(stateId, nsHash),
       entryMeta(stateId, this.keyGroup),
@@ -367,6 +372,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
 
   /** Removes an entry (of any key). */
   remove(entry: number): void {
+    this.mutations++;
     const keyGroup = this.arena.u32[(entry >>> 2) + E_META]! >>> 16;
     this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!.remove(entry);
   }
@@ -478,6 +484,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   }
 
   private selectKey(bytes: Uint8Array, length: number): void {
+    this.keyVersion++;
     this.keyBytes = bytes;
     this.keyLength = length;
     const hash = murmur3Hash32(bytes, 0, length, 0);

@@ -46,7 +46,6 @@ export class ManagedValueState<N, V> extends AbstractManagedState<N> implements 
       this.clear();
       return;
     }
-    const entry = this.backend.find(this.stateId, this.ns, this.nsLen, this.nsHash);
-    this.writeValue(entry, value, this.serializer);
+    this.writeValue(this.lookup(), value, this.serializer);
   }
 }

@@ -6,12 +6,17 @@
  *  registerEventTimeTimer(ns, t)   entry (timer state, current key, [t][ns]) in the key
  *                                  group's table — an existing one means "already
  *                                  registered": timers are deduplicated
- *                                  + slot (t, entry) in the event-time TimerHeap
- *  advanceWatermark(w)             while heap.min ≤ w: pop, set the timer's key as the
+ *                                  + the entry linked into the event-time TimerQueue at t
+ *  advanceWatermark(w)             while queue.min ≤ w: poll, set the timer's key as the
  *                                  backend's current key, target.onEventTime(t, ns)
- *  registerProcessingTimeTimer     the same with the processing-time heap; one wall-clock
+ *  registerProcessingTimeTimer     the same with the processing-time queue; one wall-clock
  *                                  timer armed for the earliest (ProcessingTimeService)
  * ```
+ *
+ * Two shortcuts avoid hash lookups the window operator would otherwise repeat: the same
+ * timer registered twice in a row for the same key (the trigger's timer and the
+ * cleanup timer of a window without allowed lateness) is recognised without a lookup,
+ * and deleting the timer that is firing right now is a no-op.
  *
  * Timers fire once each, in timestamp order per clock (ties in arbitrary order), with
  * their key current, so the target reads and writes that key's state. A timer is
@@ -29,10 +34,10 @@ import { murmur3Hash32 } from '../../../types/murmur-hash.ts';
 import type { TypeSerializer } from '../../../types/type-serializer.ts';
 import type { ManagedKeyedStateBackend } from '../../state/managed-keyed-state-backend.ts';
 import { NULL_ADDRESS } from '../../state/managed-memory-arena.ts';
-import { E_AUX, E_KEY_LEN, E_NS_LEN, ENTRY_HEADER_BYTES } from '../../state/state-entry-layout.ts';
+import { E_KEY_LEN, E_NS_LEN, ENTRY_HEADER_BYTES } from '../../state/state-entry-layout.ts';
 import { MIN_WATERMARK } from '../stream-operator.ts';
 import type { ProcessingTimeService, ScheduledTimer } from './processing-time-service.ts';
-import { TimerHeap } from './timer-heap.ts';
+import { TimerQueue } from './timer-queue.ts';
 
 /** What fired timers are delivered to (Flink's `Triggerable`). */
 export interface Triggerable<N> {
@@ -56,9 +61,21 @@ export class InternalTimerService<N> {
   private readonly target: Triggerable<N>;
   private readonly eventStateId: number;
   private readonly processingStateId: number;
-  private readonly eventTimers: TimerHeap;
-  private readonly processingTimers: TimerHeap;
+  private readonly eventTimers: TimerQueue;
+  private readonly processingTimers: TimerQueue;
   private readonly out = new DataOutputSerializer(64);
+  /** The last registered timer: state id, key version, time and `[t][ns]` bytes. */
+  private lastStateId = 0;
+  private lastKeyVersion = -1;
+  private lastTime = 0;
+  private lastNs = new Uint8Array(64);
+  private lastNsLength = -1;
+  /** The timer being fired (same fields); deleting it is a no-op. */
+  private firingStateId = 0;
+  private firingKeyVersion = -1;
+  private firingTime = 0;
+  private firingNs = new Uint8Array(64);
+  private firingNsLength = -1;
   private readonly input = new DataInputDeserializer();
   private nsLength = 0;
   private nsHash = 0;
@@ -94,12 +111,12 @@ export class InternalTimerService<N> {
       'timer',
       configuration,
     ).id;
-    this.eventTimers = new TimerHeap(backend.arena);
-    this.processingTimers = new TimerHeap(backend.arena);
+    this.eventTimers = new TimerQueue(backend.arena);
+    this.processingTimers = new TimerQueue(backend.arena);
     // Restored timers: rebuild the heaps from their entries.
-    backend.forEachEntryOf(this.eventStateId, (e) => this.eventTimers.push(this.timestampOf(e), e));
+    backend.forEachEntryOf(this.eventStateId, (e) => this.eventTimers.add(e, this.timestampOf(e)));
     backend.forEachEntryOf(this.processingStateId, (e) =>
-      this.processingTimers.push(this.timestampOf(e), e),
+      this.processingTimers.add(e, this.timestampOf(e)),
     );
     if (this.processingTimers.size > 0) this.armProcessingTimer();
   }
@@ -146,11 +163,13 @@ export class InternalTimerService<N> {
   advanceWatermark(watermark: number): void {
     this.currentWatermark = watermark;
     const heap = this.eventTimers;
-    while (heap.size > 0 && heap.peekTimestamp() <= watermark) {
+    for (;;) {
       const timestamp = heap.peekTimestamp();
-      const namespace = this.pollAndSelectKey(heap);
+      if (timestamp > watermark) break;
+      const namespace = this.pollAndSelectKey(heap, this.eventStateId, timestamp);
       this.target.onEventTime(timestamp, namespace);
     }
+    this.firingKeyVersion = -1;
   }
 
   /** Event-time timers registered. */
@@ -177,13 +196,15 @@ export class InternalTimerService<N> {
     const now = this.processingTimeService.getCurrentProcessingTime();
     this.firing = true;
     try {
-      while (heap.size > 0 && heap.peekTimestamp() <= now) {
+      for (;;) {
         const timestamp = heap.peekTimestamp();
-        const namespace = this.pollAndSelectKey(heap);
+        if (timestamp > now) break;
+        const namespace = this.pollAndSelectKey(heap, this.processingStateId, timestamp);
         this.target.onProcessingTime(timestamp, namespace);
       }
     } finally {
       this.firing = false;
+      this.firingKeyVersion = -1;
     }
     if (heap.size > 0) this.armProcessingTimer();
   }
@@ -192,6 +213,7 @@ export class InternalTimerService<N> {
     if (this.firing) return; // re-armed after the firing loop
     this.nextProcessingTimer?.cancel();
     const time = this.processingTimers.peekTimestamp();
+    if (time === Number.POSITIVE_INFINITY) return;
     this.nextProcessingTime = time;
     this.nextProcessingTimer = this.processingTimeService.registerTimer(time, () =>
       this.onProcessingTime(),
@@ -208,45 +230,88 @@ export class InternalTimerService<N> {
     this.nsHash = murmur3Hash32(out.getSharedBuffer(), 0, this.nsLength, 0);
   }
 
-  private register(stateId: number, heap: TimerHeap, namespace: N, time: number): boolean {
+  private register(stateId: number, queue: TimerQueue, namespace: N, time: number): boolean {
+    this.firingKeyVersion = -1; // a timer registered while firing may be the firing one again
     this.prepare(namespace, time);
     const ns = this.out.getSharedBuffer();
     const backend = this.backend;
-    if (backend.find(stateId, ns, this.nsLength, this.nsHash) !== NULL_ADDRESS) return false;
-    const entry = backend.insert(stateId, ns, this.nsLength, this.nsHash, 0);
-    try {
-      heap.push(time, entry);
-    } catch (error) {
-      backend.remove(entry);
-      throw error;
+    if (this.isLastRegistered(stateId, time, ns)) return false;
+    if (backend.find(stateId, ns, this.nsLength, this.nsHash) === NULL_ADDRESS) {
+      const entry = backend.insert(stateId, ns, this.nsLength, this.nsHash, 0);
+      try {
+        queue.add(entry, time);
+      } catch (error) {
+        backend.remove(entry);
+        throw error;
+      }
+      this.rememberRegistered(stateId, time, ns);
+      return true;
     }
-    return true;
+    this.rememberRegistered(stateId, time, ns);
+    return false;
   }
 
-  private delete(stateId: number, heap: TimerHeap, namespace: N, time: number): void {
-    this.prepare(namespace, time);
+  private delete(stateId: number, queue: TimerQueue, namespace: N, time: number): void {
     const backend = this.backend;
+    this.prepare(namespace, time);
+    if (
+      this.firingKeyVersion === backend.keyVersion &&
+      this.firingStateId === stateId &&
+      this.firingTime === time &&
+      sameBytes(this.out.getSharedBuffer(), this.nsLength, this.firingNs, this.firingNsLength)
+    ) {
+      return; // the timer firing now was removed before it fired
+    }
+    this.lastKeyVersion = -1;
     const entry = backend.find(stateId, this.out.getSharedBuffer(), this.nsLength, this.nsHash);
     if (entry === NULL_ADDRESS) return;
-    heap.removeAt(backend.arena.u32[(entry >>> 2) + E_AUX]!);
+    queue.remove(entry, time);
     backend.remove(entry);
   }
 
   /** Removes the earliest timer; makes its key current; returns its namespace. */
-  private pollAndSelectKey(heap: TimerHeap): N {
-    const entry = heap.peekEntry();
-    heap.poll();
+  private pollAndSelectKey(queue: TimerQueue, stateId: number, time: number): N {
+    const entry = queue.poll();
     const backend = this.backend;
     const { u8, u32, view } = backend.arena;
     const w = entry >>> 2;
     const keyStart = entry + ENTRY_HEADER_BYTES;
     const keyLength = u32[w + E_KEY_LEN]!;
-    const nsStart = keyStart + keyLength + 8;
-    this.input.setBuffer(u8, view, nsStart, keyStart + keyLength + u32[w + E_NS_LEN]!);
+    const nsLength = u32[w + E_NS_LEN]!;
+    const nsStart = keyStart + keyLength;
+    this.input.setBuffer(u8, view, nsStart + 8, nsStart + nsLength);
     const namespace = this.namespaceSerializer.deserialize(this.input);
     backend.setCurrentKeyBytes(u8, keyStart, keyLength);
+    // Remember the firing timer so that deleting it (trigger.clear) needs no lookup.
+    if (this.firingNs.length < nsLength) this.firingNs = new Uint8Array(nsLength * 2);
+    for (let i = 0; i < nsLength; i++) this.firingNs[i] = u8[nsStart + i]!;
+    this.firingNsLength = nsLength;
+    this.lastKeyVersion = -1;
+    this.firingStateId = stateId;
+    this.firingTime = time;
+    this.firingKeyVersion = backend.keyVersion;
     backend.remove(entry);
     return namespace;
+  }
+
+  private isLastRegistered(stateId: number, time: number, ns: Uint8Array): boolean {
+    return (
+      this.lastKeyVersion === this.backend.keyVersion &&
+      this.lastStateId === stateId &&
+      this.lastTime === time &&
+      sameBytes(ns, this.nsLength, this.lastNs, this.lastNsLength)
+    );
+  }
+
+  private rememberRegistered(stateId: number, time: number, ns: Uint8Array): void {
+    const length = this.nsLength;
+    if (this.lastNs.length < length) this.lastNs = new Uint8Array(length * 2);
+    const last = this.lastNs;
+    for (let i = 0; i < length; i++) last[i] = ns[i]!;
+    this.lastNsLength = length;
+    this.lastStateId = stateId;
+    this.lastTime = time;
+    this.lastKeyVersion = this.backend.keyVersion;
   }
 
   private timestampOf(entry: number): number {
@@ -254,4 +319,10 @@ export class InternalTimerService<N> {
     const at = entry + ENTRY_HEADER_BYTES + u32[(entry >>> 2) + E_KEY_LEN]!;
     return this.backend.arena.view.getFloat64(at);
   }
+}
+
+function sameBytes(a: Uint8Array, aLength: number, b: Uint8Array, bLength: number): boolean {
+  if (aLength !== bLength) return false;
+  for (let i = 0; i < aLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -130,6 +130,7 @@ export class KeyedProcessOperator<K extends Key, I, O>
       currentInputWatermark: this.timers?.currentWatermark,
       stateSizeBytes: this.backend?.stateSizeBytes(),
       managedMemoryBytes: this.backend?.managedMemoryBytes(),
+      stateEntries: this.backend?.numEntries(),
     };
   }
 

@@ -221,6 +221,7 @@ export class WindowOperator<T, K extends Key, W extends Window, C, OUT>
       currentInputWatermark: this.timers?.currentWatermark,
       stateSizeBytes: this.backend?.stateSizeBytes(),
       managedMemoryBytes: this.backend?.managedMemoryBytes(),
+      stateEntries: this.backend?.numEntries(),
     };
   }
 
