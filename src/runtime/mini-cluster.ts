@@ -23,6 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
+import { isJobDefinition, type JobDefinition } from '../api/define-job.ts';
 import { Configuration } from '../config/configuration.ts';
 import {
   memoryManagerOptionsOf,
@@ -43,7 +44,7 @@ import { buildJobGraph, loadJobDefinition, toModuleUrl } from './job-module-load
 import { JobNetwork } from './job-network.ts';
 import { createRootLogger, jobLogger, rootLoggerOptionsFrom } from './logging.ts';
 import { createRestartBackoffTimeStrategy } from './restart-backoff-time-strategy.ts';
-import { ClusterClosedError, SlotsBusyError } from './runtime-errors.ts';
+import { ClusterClosedError, JobModuleInvalidError, SlotsBusyError } from './runtime-errors.ts';
 import { type StreamTaskOptions, StreamTaskOptionsSchema } from './stream-task.ts';
 import { TaskExecutorGateway } from './task-executor-gateway.ts';
 import type { JobModuleSpec } from './task-executor-protocol.ts';
@@ -104,6 +105,11 @@ export interface SubmitOptions {
   jobName?: string | undefined;
   /** Configuration keys for this job only, layered over the cluster's (e.g. restart strategy). */
   configuration?: Configuration | Record<string, unknown> | undefined;
+  /**
+   * The module a job given as a `JobDefinition` is the default export of: workers
+   * import it (required when submitting a definition).
+   */
+  module?: string | URL | undefined;
 }
 
 /** The runtime in one process; see the module documentation. */
@@ -189,18 +195,30 @@ export class MiniCluster {
    * Submits a job module: imports it here to plan, then starts one worker per slot of
    * the plan; each imports the same module and runs its subtasks.
    *
-   * @param jobModule - path (relative to the working directory) or URL of a module whose
-   *   default export is `defineJob(...)`
+   * @param job - path (relative to the working directory) or URL of a module whose
+   *   default export is `defineJob(...)`; or that default export itself, with
+   *   `options.module` naming its module (workers import the module)
    * @param options - arguments, parallelism, name, per-job configuration
    * @returns the job's client; the job is RUNNING (deploying) when this resolves
    * @throws SLUICE_ERR_RUNTIME_CLUSTER_CLOSED after {@link close}
-   * @throws SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID when the module does not load or export a job
+   * @throws SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID when the module does not load or export a
+   *   job, or a definition is given without its module (or with another module)
    * @throws SLUICE_ERR_GRAPH_* when the job is invalid (GRAPH_NOT_ENOUGH_SLOTS: more
    *   slots than the cluster has)
    * @throws SLUICE_ERR_RUNTIME_SLOTS_BUSY when running jobs hold the slots it needs
    */
-  async submit(jobModule: string | URL, options: SubmitOptions = {}): Promise<JobClient> {
+  async submit(
+    job: string | URL | JobDefinition<never>,
+    options: SubmitOptions = {},
+  ): Promise<JobClient> {
     this.checkOpen();
+    const given = isJobDefinition(job) ? job : undefined;
+    const jobModule = given === undefined ? (job as string | URL) : options.module;
+    if (jobModule === undefined) {
+      throw new JobModuleInvalidError(
+        `job "${given?.name ?? 'unnamed'}" was given as a definition without its module; workers import jobs by module: pass { module: new URL('./my-job.ts', import.meta.url) } with the module whose default export it is`,
+      );
+    }
     const configuration =
       options.configuration === undefined
         ? this.configuration
@@ -219,6 +237,12 @@ export class MiniCluster {
       },
     };
     const definition = await loadJobDefinition(spec.moduleUrl);
+    if (given !== undefined && (definition as unknown) !== given) {
+      throw new JobModuleInvalidError(
+        `job "${given.name ?? 'unnamed'}" is not the default export of ${spec.moduleUrl}; pass the module the definition comes from`,
+        { details: { moduleUrl: spec.moduleUrl } },
+      );
+    }
     this.checkOpen();
     const jobId = randomBytes(16).toString('hex');
     const jobGraph = buildJobGraph(definition, spec, jobId);

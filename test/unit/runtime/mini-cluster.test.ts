@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MiniCluster } from '../../../src/runtime/mini-cluster.ts';
 import { fixture, rejectionOf, startCluster } from './cluster-test-kit.ts';
+import forwardJob from './fixtures/forward-job.ts';
+import wordCountJob from './fixtures/word-count-job.ts';
 
 describe('MiniCluster: jobs on worker threads', () => {
   let cluster: MiniCluster;
@@ -58,6 +60,21 @@ describe('MiniCluster: jobs on worker threads', () => {
     expect(cluster.getNumberOfRunningWorkers()).toBe(0);
     const error = await rejectionOf(job.result());
     expect(error.code).toBe('SLUICE_ERR_RUNTIME_JOB_CANCELED');
+  });
+
+  it('runs a job given as its definition, with the module it is exported from', async () => {
+    const job = await cluster.submit(forwardJob, {
+      module: fixture('forward-job'),
+      args: { count: 30 },
+    });
+    expect((await job.result()).records).toEqual([0, 6, 12, 18, 24, 30, 36, 42, 48, 54]);
+    const withoutModule = await rejectionOf(cluster.submit(forwardJob));
+    expect(withoutModule.code).toBe('SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID');
+    const wrongModule = await rejectionOf(
+      cluster.submit(wordCountJob, { module: fixture('forward-job') }),
+    );
+    expect(wrongModule.code).toBe('SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID');
+    expect(wrongModule.message).toContain('not the default export');
   });
 
   it('rejects a module without a job, a job needing more slots than exist or free, and submissions after close', async () => {
