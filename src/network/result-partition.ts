@@ -432,7 +432,14 @@ export class ResultPartition<T> implements AvailabilityProvider {
       this.availableFuture = future;
       this.metrics?.markBackPressuredStart();
       this.announceAll();
-      this.pool.getAvailableFuture().then(this.onNotifiedBound);
+      // Receivers signal NOTIFY whenever they release a buffer (the segment is then back
+      // in this pool), so the partition's watcher covers recycled segments. The pool's
+      // own future is only needed when the pool may still take segments from the global
+      // free list; listening to it always would make every release notify twice.
+      const pool = this.pool;
+      if (pool.getNumberOfRequestedMemorySegments() < pool.getNumBuffers()) {
+        pool.getAvailableFuture().then(this.onNotifiedBound);
+      }
       this.armWatcher();
     }
     return future;
