@@ -75,6 +75,27 @@ describe('job failures and restarts on worker threads', () => {
     expect(cluster.getNumberOfRunningWorkers()).toBe(0);
   });
 
+  it('a job with exchanges that fails once restarts with fresh channels and finishes exactly', async () => {
+    const text = Array.from(
+      { length: 1000 },
+      (_, i) => `${'abcdefg'[i % 7]} ${'hij'[i % 3]} y`,
+    ).join('\n');
+    const job = await cluster.submit(fixture('word-count-job'), {
+      args: { text, parallelism: 2, failOnRecord: 500, failingAttempts: 1 },
+      configuration: FIXED_DELAY(2),
+    });
+    const result = await job.result();
+    expect(result.numRestarts).toBe(1);
+    const last = new Map<string, number>();
+    for (const [word, count] of result.records as [string, number][]) last.set(word, count);
+    expect(last.get('y')).toBe(1000);
+    expect(last.get('a')).toBe(143);
+    expect(last.get('h')).toBe(334);
+    expect(cluster.getNumberOfRunningWorkers()).toBe(0);
+    expect(cluster.networkBufferPool.getNumberOfUsedMemorySegments()).toBe(0);
+    expect(cluster.memoryManager.getUsedMemoryBytes()).toBe(0);
+  });
+
   it('a worker that crashes fails its subtasks with SLUICE_ERR_RUNTIME_WORKER_DIED carrying the cause', async () => {
     const job = await cluster.submit(fixture('crashing-job'));
     const error = await rejectionOf(job.result());
