@@ -4,6 +4,7 @@ import {
   CollectSink,
   defineJob,
   Float64Serializer,
+  OutputTag,
   type Source,
   StreamExecutionEnvironment,
   type ValueState,
@@ -183,5 +184,31 @@ describe('KeyedProcessFunction timers', () => {
       code: 'SLUICE_ERR_OPERATOR_FUNCTION_FAILED',
       message: expect.stringMatching(/onTimer/),
     });
+  });
+
+  it('emits side outputs from process functions, keyed and not', async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    const odd = new OutputTag<number>('odd');
+    const big = new OutputTag<string>('big');
+    const main = new CollectSink<number>();
+    const odds = new CollectSink<number>();
+    const bigs = new CollectSink<string>();
+    const evens = env.fromElements(1, 2, 3, 4, 5, 6).process<number>((n, ctx, out) => {
+      if (n % 2 === 1) ctx.output(odd, n);
+      else out.collect(n);
+    });
+    evens.getSideOutput(odd).sinkTo(odds);
+    const keyed = evens
+      .keyBy((n) => n)
+      .process<number>((n, ctx, out) => {
+        if (n > 3) ctx.output(big, `big ${ctx.getCurrentKey()}`);
+        out.collect(n * 10);
+      });
+    keyed.sinkTo(main);
+    keyed.getSideOutput(big).sinkTo(bigs);
+    await env.executeLocal();
+    expect(odds.getResults().sort()).toEqual([1, 3, 5]);
+    expect(main.getResults().sort((a, b) => a - b)).toEqual([20, 40, 60]);
+    expect(bigs.getResults().sort()).toEqual(['big 4', 'big 6']);
   });
 });
