@@ -152,7 +152,7 @@ export class LocalExecutor {
     });
     const channels = this.createChannels(jobGraph);
     const subtasks: Subtask[] = [];
-    const failure = new AsyncFailure();
+    const failure = new ProcessingTimeSignals();
     const keyed = jobGraph.vertices.some((v) => v.chainedNodes.some((n) => n.isKeyed()));
     const memoryManager = keyed
       ? new MemoryManager({ memorySizeBytes: this.options.managedMemoryBytes })
@@ -200,7 +200,7 @@ export class LocalExecutor {
   private async run(
     subtasks: Subtask[],
     signal: AbortSignal | undefined,
-    failure: AsyncFailure,
+    failure: ProcessingTimeSignals,
   ): Promise<boolean> {
     const { batchSize } = this.options;
     const aborted =
@@ -237,7 +237,7 @@ export class LocalExecutor {
         if (waits.length === 0) {
           throw new SluiceError('local executor stalled: no task can make progress and none waits');
         }
-        waits.push(failure.promise);
+        waits.push(failure.promise, failure.nextTimerRun());
         await Promise.race(aborted === undefined ? waits : [...waits, aborted]);
       }
       await yieldToEventLoop();
@@ -282,7 +282,7 @@ export class LocalExecutor {
     subtaskIndex: number,
     channels: Map<string, LocalInputChannel>,
     memoryManager: MemoryManager | undefined,
-    failure: AsyncFailure,
+    failure: ProcessingTimeSignals,
   ): Subtask {
     const chain = new OperatorChain(vertex, {
       jobId: mainGraph.jobId,
@@ -290,6 +290,11 @@ export class LocalExecutor {
       attemptNumber: 0,
       memoryManager,
       processingTimeService: new SystemProcessingTimeService({
+        // After a timer ran (it may have emitted records), the loop must not keep waiting.
+        executor: (action) => {
+          action();
+          failure.timerRan();
+        },
         onError: (error) => failure.fail(error),
       }),
       createRecordWriterOutput: (edge, index, element) =>
@@ -320,19 +325,37 @@ export class LocalExecutor {
 }
 
 /**
- * The first error of a processing-time callback (a timer or periodic watermark that
- * threw on the event loop): the run loop checks it every round and wakes on it.
+ * What processing-time callbacks (timers, periodic watermarks) tell the run loop, which
+ * otherwise only wakes for sources: the first error one threw (the loop checks it every
+ * round and wakes on it), and that one ran (it may have emitted records to process).
  */
-class AsyncFailure {
+class ProcessingTimeSignals {
   readonly promise: Promise<void>;
   private error: unknown;
   private failed = false;
   private wake!: () => void;
+  private timerRun: Promise<void> | undefined;
+  private wakeTimerRun: (() => void) | undefined;
 
   constructor() {
     this.promise = new Promise<void>((resolve) => {
       this.wake = resolve;
     });
+  }
+
+  /** Resolves after the next processing-time callback ran. */
+  nextTimerRun(): Promise<void> {
+    this.timerRun ??= new Promise<void>((resolve) => {
+      this.wakeTimerRun = resolve;
+    });
+    return this.timerRun;
+  }
+
+  timerRan(): void {
+    const wake = this.wakeTimerRun;
+    this.timerRun = undefined;
+    this.wakeTimerRun = undefined;
+    wake?.();
   }
 
   fail(error: unknown): void {

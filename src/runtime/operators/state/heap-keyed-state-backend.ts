@@ -8,9 +8,9 @@
  * encoding the state backend in managed memory will use) — an allocation per record
  * for those keys only.
  *
- * This backend is a stand-in: keyed state in managed memory (serialized keys and
- * values in segments, partitioned by key group) replaces it in a later issue behind
- * the same {@link KeyedStateBackend} interface.
+ * Operators no longer get this backend: `OperatorChain` uses the managed-memory
+ * `ManagedKeyedStateBackend` (`src/runtime/state/`). It stays as a minimal reference
+ * implementation of the {@link KeyedStateBackend} contract for operator tests.
  *
  * @remarks Owned by one task thread; one instance per keyed operator instance.
  */

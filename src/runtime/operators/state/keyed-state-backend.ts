@@ -1,7 +1,8 @@
 /**
  * The keyed-state contract operators program against (Flink's `KeyedStateBackend`
- * and `ValueState`), kept small so that the heap implementation used now can be
- * swapped for the managed-memory backend of a later issue without touching operators.
+ * and `ValueState`). `OperatorChain` gives every keyed operator a
+ * `ManagedKeyedStateBackend` (`src/runtime/state/`, keyed state in managed memory),
+ * which implements this contract and adds typed state, namespaces and timers.
  *
  * Keyed state is scoped by a *current key*: the operator sets it once per record
  * (`setCurrentKey`), then every state handle it holds reads and writes the value of

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CollectSink,
+  Float64Serializer,
+  type Source,
+  StreamExecutionEnvironment,
+  TumblingProcessingTimeWindows,
+  WatermarkStrategy,
+} from '../../../../../src/api/index.ts';
+
+/** Emits three records at once, then has nothing more and never signals availability. */
+const threeThenSilent: Source<string> = {
+  boundedness: 'CONTINUOUS_UNBOUNDED',
+  createReader: () => {
+    let done = false;
+    return {
+      pollNext(output) {
+        if (!done) {
+          output.collect('a');
+          output.collect('b');
+          output.collect('a');
+          done = true;
+        }
+        return 'NOTHING_AVAILABLE';
+      },
+      isAvailable: () => new Promise<void>(() => {}),
+    };
+  },
+};
+
+describe('processing-time windows in the local executor', () => {
+  it('fire on the wall clock while every source waits (regression: results waited for a source)', async () => {
+    const env = new StreamExecutionEnvironment();
+    const controller = new AbortController();
+    const fired: [string, number][] = [];
+    const started = Date.now();
+    env
+      .fromSource(threeThenSilent, WatermarkStrategy.noWatermarks(), 'silent')
+      .keyBy((s) => s)
+      .window(TumblingProcessingTimeWindows.of<string>(100))
+      .aggregate(
+        {
+          createAccumulator: () => 0,
+          add: (_s: string, n: number) => n + 1,
+          getResult: (n: number) => n,
+          merge: (a: number, b: number) => a + b,
+          accumulatorSerializer: Float64Serializer.INSTANCE,
+        },
+        (key, _ctx, [count], out) => out.collect([key, count] as [string, number]),
+      )
+      .rebalance() // the results cross an exchange to another task
+      .process<never>((result) => {
+        fired.push(result);
+        if (fired.length === 2) controller.abort();
+      })
+      .sinkTo(new CollectSink());
+    const timeout = setTimeout(() => controller.abort(), 3000);
+    await env.executeLocal({ signal: controller.signal });
+    clearTimeout(timeout);
+    expect(fired.sort()).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
