@@ -206,6 +206,8 @@ export class ManagedMemoryArena {
       tail += size;
       left -= size;
     }
+    // The tail is on the free lists now: never carve it again, even if no page comes.
+    this.bump = this.bumpEnd;
     const page = this.freePages.length > 0 ? this.freePages.pop()! : this.acquirePage();
     // Address 0 is the null address: never hand out the first bytes of the buffer.
     this.bump = page === 0 ? SMALL_STEP : page;
