@@ -17,10 +17,13 @@
  * - `jsonRecordsPerSecond`: the Sluice exchange with `JsonSerializer` records
  *   `{key, value, name}` (`name` a short string), fresh objects on read.
  *
- * Every consumer checks the count and a checksum of what it read. Variants run
- * interleaved, three rounds, best round kept, so that load from other processes hits
- * all alike: compare the ratios. Prints one JSON line. Run: `node bench/exchange.ts`
- * (about 30 s on a busy 2-core machine).
+ * Each variant's three workers start once and run one warm-up pass and then the timed
+ * passes (steady state, JIT warm); a pass of the Sluice variants uses a fresh
+ * `ExchangeChannels`. Passes of the variants are interleaved and the best pass of each
+ * is kept, so that load from other processes hits all alike: compare the ratios. Every
+ * consumer checks the count and a checksum of what it read, and the network buffer pool
+ * must have every segment back after each pass. Prints one JSON line. Run:
+ * `node bench/exchange.ts` (about 30 s on a busy 2-core machine).
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -51,7 +54,7 @@ import type { TypeSerializer } from '../src/types/type-serializer.ts';
 const EXCHANGE_RECORDS = Number(process.env.BENCH_RECORDS ?? 4_000_000);
 const RAW_RECORDS = EXCHANGE_RECORDS * 2;
 const POST_MESSAGE_RECORDS = Number(process.env.BENCH_POST_MESSAGE_RECORDS ?? 200_000);
-const JSON_RECORDS = Number(process.env.BENCH_JSON_RECORDS ?? 1_000_000);
+const JSON_RECORDS = Number(process.env.BENCH_JSON_RECORDS ?? 600_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEGMENT_SIZE = 32 * 1024;
 const RAW_SEGMENTS_PER_CONSUMER = 16;
@@ -64,15 +67,21 @@ type Variant = 'exchange' | 'raw' | 'postMessage' | 'json';
 type Pair = { key: number; value: number };
 type Named = { key: number; value: number; name: string };
 
+/** Fixed for the life of a worker. */
 interface WorkerInput {
   variant: Variant;
   role: 'producer' | 'consumer';
   index: number;
   records: number;
-  network?: NetworkBufferPoolHandle;
-  channels?: ExchangeChannelsHandle;
+  network: NetworkBufferPoolHandle;
   raw?: SharedArrayBuffer;
   ports?: MessagePort[];
+}
+
+/** Sent by the main thread for each pass. */
+interface PassMessage {
+  pass: number;
+  channels?: ExchangeChannelsHandle;
 }
 
 interface ConsumerResult {
@@ -101,83 +110,100 @@ function pairSerializer(): StreamElementSerializer<Pair> {
 
 // ---- workers -------------------------------------------------------------------------
 
-async function exchangeProducer(input: WorkerInput, json: boolean): Promise<void> {
-  const network = NetworkBufferPool.attach(input.network!);
-  const channels = ExchangeChannels.attach(input.channels!);
-  const serializer = json
-    ? new StreamElementSerializer<Named>(new JsonSerializer<Named>())
-    : pairSerializer();
-  const partition = new ResultPartition<Pair | Named>({
-    network,
-    channels,
-    producerIndex: 0,
-    serializer: serializer as StreamElementSerializer<Pair | Named>,
-  });
-  const writer = buildRecordWriter(
-    partition,
-    new KeyGroupStreamPartitioner<Pair | Named, number>({ getKey: (r) => r.key }, MAX_PARALLELISM),
-  );
-  await go();
+/** Producer side of one pass; resolves when every consumer processed everything. */
+type Pass = (message: PassMessage) => Promise<ConsumerResult | undefined>;
+
+function exchangeProducer(input: WorkerInput, json: boolean): Pass {
+  const network = NetworkBufferPool.attach(input.network);
+  const serializer = (
+    json ? new StreamElementSerializer<Named>(new JsonSerializer<Named>()) : pairSerializer()
+  ) as StreamElementSerializer<Pair | Named>;
   const record = new StreamRecord<Pair | Named>(
     json ? { key: 0, value: 0, name: '' } : { key: 0, value: 0 },
     0,
   );
   const value = record.value as Named;
-  const records = input.records;
-  for (let i = 0; i < records; ) {
-    while (!writer.isAvailable()) await writer.getAvailableFuture();
-    const end = Math.min(records, i + BATCH);
-    for (; i < end; i++) {
-      value.key = keyOf(i);
-      value.value = recordValue(i);
-      if (json) value.name = NAMES[i & 63]!;
-      record.timestamp = i;
-      writer.emit(record);
+  return async (message) => {
+    const channels = ExchangeChannels.attach(message.channels!);
+    const partition = new ResultPartition<Pair | Named>({
+      network,
+      channels,
+      producerIndex: 0,
+      serializer,
+    });
+    const writer = buildRecordWriter(
+      partition,
+      new KeyGroupStreamPartitioner<Pair | Named, number>(
+        { getKey: (r) => r.key },
+        MAX_PARALLELISM,
+      ),
+    );
+    await go();
+    const records = input.records;
+    for (let i = 0; i < records; ) {
+      while (!writer.isAvailable()) await writer.getAvailableFuture();
+      const end = Math.min(records, i + BATCH);
+      for (; i < end; i++) {
+        value.key = keyOf(i);
+        value.value = recordValue(i);
+        if (json) value.name = NAMES[i & 63]!;
+        record.timestamp = i;
+        writer.emit(record);
+      }
     }
-  }
-  writer.finish();
-  await writer.getAllDataProcessedFuture();
-  writer.close();
+    writer.finish();
+    await writer.getAllDataProcessedFuture();
+    writer.close();
+    return undefined;
+  };
 }
 
-async function exchangeConsumer(input: WorkerInput, json: boolean): Promise<ConsumerResult> {
-  const network = NetworkBufferPool.attach(input.network!);
-  const channels = ExchangeChannels.attach(input.channels!);
-  const serializer = json
-    ? new StreamElementSerializer<Named>(new JsonSerializer<Named>())
-    : pairSerializer();
-  const gate = new SingleInputGate({ network, channels, consumerIndex: input.index });
-  const reader = new StreamTaskNetworkInput<Pair | Named>(
-    gate,
-    serializer as StreamElementSerializer<Pair | Named>,
-    { objectReuse: !json },
-  );
-  let count = 0;
-  let checksum = 0;
-  for (;;) {
-    const element = reader.pollNext();
-    if (element === null) {
-      if (reader.isFinished()) break;
-      await reader.getAvailableFuture();
-      continue;
+function exchangeConsumer(input: WorkerInput, json: boolean): Pass {
+  const network = NetworkBufferPool.attach(input.network);
+  const serializer = (
+    json ? new StreamElementSerializer<Named>(new JsonSerializer<Named>()) : pairSerializer()
+  ) as StreamElementSerializer<Pair | Named>;
+  return async (message) => {
+    const channels = ExchangeChannels.attach(message.channels!);
+    const gate = new SingleInputGate({ network, channels, consumerIndex: input.index });
+    const reader = new StreamTaskNetworkInput<Pair | Named>(gate, serializer, {
+      objectReuse: !json,
+    });
+    parentPort!.postMessage({ ready: true });
+    let count = 0;
+    let checksum = 0;
+    for (;;) {
+      const element = reader.pollNext();
+      if (element === null) {
+        if (reader.isFinished()) break;
+        await reader.getAvailableFuture();
+        continue;
+      }
+      if (element.kind === StreamElementKind.RECORD) {
+        count++;
+        checksum = (checksum + element.value.value) | 0;
+      }
     }
-    if (element.kind === StreamElementKind.RECORD) {
-      count++;
-      checksum = (checksum + element.value.value) | 0;
-    }
-  }
-  reader.close();
-  return { count, checksum };
+    reader.close();
+    return { count, checksum };
+  };
 }
 
-async function rawProducer(input: WorkerInput): Promise<void> {
-  const memory = input.raw!;
+function rawProducer(input: WorkerInput): Pass {
+  const view = new DataView(input.raw!);
   const ports = input.ports!;
+  // Segments owned by the producer (free or being filled) across passes; the others are
+  // with a consumer and come back by message.
   const free: number[][] = [[], []];
+  for (let c = 0; c < CONSUMERS; c++) {
+    for (let s = 0; s < RAW_SEGMENTS_PER_CONSUMER; s++) {
+      free[c]!.push(c * RAW_SEGMENTS_PER_CONSUMER + s);
+    }
+  }
+  const current = [-1, -1];
+  const position = [0, 0];
   let wake: (() => void) | null = null;
   for (let c = 0; c < CONSUMERS; c++) {
-    for (let s = 0; s < RAW_SEGMENTS_PER_CONSUMER; s++)
-      free[c]!.push(c * RAW_SEGMENTS_PER_CONSUMER + s);
     ports[c]!.on('message', (segment: number) => {
       free[c]!.push(segment);
       const resolve = wake;
@@ -185,129 +211,163 @@ async function rawProducer(input: WorkerInput): Promise<void> {
       resolve?.();
     });
   }
-  const view = new DataView(memory);
-  const current = [free[0]!.pop()!, free[1]!.pop()!];
-  const position = [0, 0];
-  await go();
-  const records = input.records;
-  for (let i = 0; i < records; ) {
-    // Both consumers need a segment to write into before the next batch.
-    while (current[0]! < 0 || current[1]! < 0) {
-      for (let c = 0; c < CONSUMERS; c++) if (current[c]! < 0) current[c] = free[c]!.pop() ?? -1;
-      if (current[0]! < 0 || current[1]! < 0)
-        await new Promise<void>((resolve) => (wake = resolve));
-    }
-    const end = Math.min(records, i + BATCH);
-    for (; i < end; i++) {
-      const key = keyOf(i);
-      const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
-      let segment = current[c]!;
-      if (segment < 0) break; // wait for a free segment (next batch)
-      let pos = position[c]!;
-      const offset = segment * SEGMENT_SIZE + pos;
-      view.setFloat64(offset, key);
-      view.setFloat64(offset + 8, recordValue(i));
-      view.setFloat64(offset + 16, i);
-      pos += 24;
-      if (pos + 24 > SEGMENT_SIZE) {
-        ports[c]!.postMessage(segment * SEGMENT_SIZE + pos); // segment start + size in one number
-        segment = free[c]!.pop() ?? -1;
-        current[c] = segment;
-        pos = 0;
+  return async () => {
+    await go();
+    const records = input.records;
+    for (let i = 0; i < records; ) {
+      // Both consumers need a segment to write into before the next batch.
+      while (current[0]! < 0 || current[1]! < 0) {
+        for (let c = 0; c < CONSUMERS; c++) {
+          if (current[c]! < 0) current[c] = free[c]!.pop() ?? -1;
+        }
+        if (current[0]! < 0 || current[1]! < 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
       }
-      position[c] = pos;
+      const end = Math.min(records, i + BATCH);
+      for (; i < end; i++) {
+        const key = keyOf(i);
+        const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
+        let segment = current[c]!;
+        if (segment < 0) break; // wait for a free segment (next batch)
+        let pos = position[c]!;
+        const offset = segment * SEGMENT_SIZE + pos;
+        view.setFloat64(offset, key);
+        view.setFloat64(offset + 8, recordValue(i));
+        view.setFloat64(offset + 16, i);
+        pos += 24;
+        if (pos + 24 > SEGMENT_SIZE) {
+          ports[c]!.postMessage(segment * SEGMENT_SIZE + pos); // segment start + size in one number
+          segment = free[c]!.pop() ?? -1;
+          current[c] = segment;
+          pos = 0;
+        }
+        position[c] = pos;
+      }
     }
-  }
-  for (let c = 0; c < CONSUMERS; c++) {
-    if (current[c]! >= 0 && position[c]! > 0)
-      ports[c]!.postMessage(current[c]! * SEGMENT_SIZE + position[c]!);
-    ports[c]!.postMessage(-1);
-  }
+    for (let c = 0; c < CONSUMERS; c++) {
+      if (current[c]! >= 0 && position[c]! > 0) {
+        ports[c]!.postMessage(current[c]! * SEGMENT_SIZE + position[c]!);
+        current[c] = -1;
+        position[c] = 0;
+      }
+      ports[c]!.postMessage(-1);
+    }
+    return undefined;
+  };
 }
 
-function rawConsumer(input: WorkerInput): Promise<ConsumerResult> {
+function rawConsumer(input: WorkerInput): Pass {
   const view = new DataView(input.raw!);
   const port = input.ports![0]!;
   const holder = { key: 0, value: 0, timestamp: 0 };
   let count = 0;
   let checksum = 0;
-  return new Promise((resolve) => {
-    port.on('message', (message: number) => {
-      if (message < 0) {
-        port.close();
-        resolve({ count, checksum });
-        return;
-      }
-      const segment = Math.floor(message / SEGMENT_SIZE);
-      const start = segment * SEGMENT_SIZE;
-      const end = message;
-      for (let offset = start; offset < end; offset += 24) {
-        holder.key = view.getFloat64(offset);
-        holder.value = view.getFloat64(offset + 8);
-        holder.timestamp = view.getFloat64(offset + 16);
-        count++;
-        checksum = (checksum + holder.value) | 0;
-      }
-      port.postMessage(segment);
-    });
+  let done: ((result: ConsumerResult) => void) | null = null;
+  port.on('message', (message: number) => {
+    if (message < 0) {
+      done?.({ count, checksum });
+      return;
+    }
+    const segment = Math.floor(message / SEGMENT_SIZE);
+    const start = segment * SEGMENT_SIZE;
+    for (let offset = start; offset < message; offset += 24) {
+      holder.key = view.getFloat64(offset);
+      holder.value = view.getFloat64(offset + 8);
+      holder.timestamp = view.getFloat64(offset + 16);
+      count++;
+      checksum = (checksum + holder.value) | 0;
+    }
+    port.postMessage(segment);
   });
+  return () => {
+    count = 0;
+    checksum = 0;
+    const result = new Promise<ConsumerResult>((resolve) => {
+      done = resolve;
+    });
+    parentPort!.postMessage({ ready: true });
+    return result;
+  };
 }
 
-async function postMessageProducer(input: WorkerInput): Promise<void> {
+function postMessageProducer(input: WorkerInput): Pass {
   const ports = input.ports!;
-  await go();
-  for (let i = 0; i < input.records; i++) {
-    const key = keyOf(i);
-    const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
-    ports[c]!.postMessage({ key, value: recordValue(i), timestamp: i });
-  }
-  for (const port of ports) port.postMessage(null);
+  return async () => {
+    await go();
+    for (let i = 0; i < input.records; i++) {
+      const key = keyOf(i);
+      const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
+      ports[c]!.postMessage({ key, value: recordValue(i), timestamp: i });
+    }
+    for (const port of ports) port.postMessage(null);
+    return undefined;
+  };
 }
 
-function postMessageConsumer(input: WorkerInput): Promise<ConsumerResult> {
+function postMessageConsumer(input: WorkerInput): Pass {
   const port = input.ports![0]!;
   let count = 0;
   let checksum = 0;
-  return new Promise((resolve) => {
-    port.on('message', (message: { value: number } | null) => {
-      if (message === null) {
-        port.close();
-        resolve({ count, checksum });
-        return;
-      }
-      count++;
-      checksum = (checksum + message.value) | 0;
+  let done: ((result: ConsumerResult) => void) | null = null;
+  port.on('message', (message: { value: number } | null) => {
+    if (message === null) {
+      done?.({ count, checksum });
+      return;
+    }
+    count++;
+    checksum = (checksum + message.value) | 0;
+  });
+  return () => {
+    count = 0;
+    checksum = 0;
+    const result = new Promise<ConsumerResult>((resolve) => {
+      done = resolve;
     });
+    parentPort!.postMessage({ ready: true });
+    return result;
+  };
+}
+
+/** Producers report ready and wait for the main thread's go (all workers ready). */
+function go(): Promise<void> {
+  parentPort!.postMessage({ ready: true });
+  return new Promise((resolve) => {
+    goSignal = resolve;
   });
 }
 
-/** Producers wait for the main thread's go (all workers ready). */
-function go(): Promise<void> {
-  parentPort!.postMessage({ ready: true });
-  return new Promise((resolve) =>
-    parentPort!.once('message', () => {
-      resolve();
-    }),
-  );
-}
+let goSignal: (() => void) | null = null;
 
-async function runWorker(input: WorkerInput): Promise<void> {
+function runWorker(input: WorkerInput): void {
   const json = input.variant === 'json';
+  let pass: Pass;
   if (input.role === 'producer') {
-    if (input.variant === 'raw') await rawProducer(input);
-    else if (input.variant === 'postMessage') await postMessageProducer(input);
-    else await exchangeProducer(input, json);
-    parentPort!.postMessage({ producerDone: true });
-    return;
+    pass =
+      input.variant === 'raw'
+        ? rawProducer(input)
+        : input.variant === 'postMessage'
+          ? postMessageProducer(input)
+          : exchangeProducer(input, json);
+  } else {
+    pass =
+      input.variant === 'raw'
+        ? rawConsumer(input)
+        : input.variant === 'postMessage'
+          ? postMessageConsumer(input)
+          : exchangeConsumer(input, json);
   }
-  const consumer =
-    input.variant === 'raw'
-      ? rawConsumer(input)
-      : input.variant === 'postMessage'
-        ? postMessageConsumer(input)
-        : exchangeConsumer(input, json);
-  parentPort!.postMessage({ ready: true });
-  parentPort!.postMessage({ result: await consumer });
+  parentPort!.on('message', (message: PassMessage | 'go') => {
+    if (message === 'go') {
+      const signal = goSignal;
+      goSignal = null;
+      signal?.();
+      return;
+    }
+    void pass(message).then((result) => parentPort!.postMessage({ result: result ?? null }));
+  });
 }
 
 // ---- main ----------------------------------------------------------------------------
@@ -325,15 +385,12 @@ function expectedResults(records: number): ConsumerResult[] {
   return results;
 }
 
-function startWorker(input: WorkerInput, transfer: MessagePort[]): Worker {
-  return new Worker(new URL(import.meta.url), { workerData: input, transferList: transfer });
-}
-
 function nextMessage<T>(worker: Worker, field: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: Record<string, unknown>): void => {
       if (field in message) {
         worker.off('message', onMessage);
+        worker.off('error', reject);
         resolve(message[field] as T);
       }
     };
@@ -342,87 +399,108 @@ function nextMessage<T>(worker: Worker, field: string): Promise<T> {
   });
 }
 
-/** Runs one variant once; returns records per second (all consumers together). */
-async function runVariant(variant: Variant, network: NetworkBufferPool): Promise<number> {
-  const records =
-    variant === 'exchange'
-      ? EXCHANGE_RECORDS
-      : variant === 'raw'
-        ? RAW_RECORDS
-        : variant === 'postMessage'
-          ? POST_MESSAGE_RECORDS
-          : JSON_RECORDS;
-  const base: Omit<WorkerInput, 'role' | 'index'> = { variant, records };
-  const workers: Worker[] = [];
-  const consumerInputs: [WorkerInput, MessagePort[]][] = [];
-  let producerInput: [WorkerInput, MessagePort[]];
-  if (variant === 'exchange' || variant === 'json') {
-    const channels = ExchangeChannels.create({
-      numberOfProducers: 1,
-      numberOfConsumers: CONSUMERS,
-    });
-    const shared = { ...base, network: network.getHandle(), channels: channels.getHandle() };
-    producerInput = [{ ...shared, role: 'producer', index: 0 }, []];
-    for (let c = 0; c < CONSUMERS; c++)
-      consumerInputs.push([{ ...shared, role: 'consumer', index: c }, []]);
-  } else {
-    const raw =
-      variant === 'raw'
-        ? new SharedArrayBuffer(CONSUMERS * RAW_SEGMENTS_PER_CONSUMER * SEGMENT_SIZE)
-        : undefined;
-    const pairs = Array.from({ length: CONSUMERS }, () => new MessageChannel());
-    const producerPorts = pairs.map((pair) => pair.port1);
-    producerInput = [
-      { ...base, raw, role: 'producer', index: 0, ports: producerPorts },
-      producerPorts,
-    ];
-    pairs.forEach((pair, c) => {
-      consumerInputs.push([
-        { ...base, raw, role: 'consumer', index: c, ports: [pair.port2] },
-        [pair.port2],
-      ]);
-    });
-  }
-  const consumers = consumerInputs.map(([input, transfer]) => startWorker(input, transfer));
-  const producer = startWorker(producerInput[0], producerInput[1]);
-  workers.push(producer, ...consumers);
-  const ready = [producer, ...consumers].map((worker) => nextMessage(worker, 'ready'));
-  const results = consumers.map((worker) => nextMessage<ConsumerResult>(worker, 'result'));
-  const producerDone = nextMessage(producer, 'producerDone');
-  await Promise.all(ready);
-  const start = performance.now();
-  producer.postMessage('go');
-  const got = await Promise.all(results);
-  const elapsed = performance.now() - start;
-  await producerDone;
-  await Promise.all(workers.map((worker) => worker.terminate()));
-  const expected = expectedResults(records);
-  for (let c = 0; c < CONSUMERS; c++) {
-    if (got[c]!.count !== expected[c]!.count || got[c]!.checksum !== expected[c]!.checksum) {
-      throw new Error(
-        `${variant}: consumer ${c} read ${JSON.stringify(got[c])}, expected ${JSON.stringify(expected[c])}`,
+/** The three workers of one variant, kept for all its passes. */
+class VariantRun {
+  readonly variant: Variant;
+  readonly records: number;
+  private readonly producer: Worker;
+  private readonly consumers: Worker[];
+  private readonly expected: ConsumerResult[];
+  private readonly network: NetworkBufferPool;
+  private passes = 0;
+
+  constructor(variant: Variant, network: NetworkBufferPool) {
+    this.variant = variant;
+    this.network = network;
+    this.records =
+      variant === 'exchange'
+        ? EXCHANGE_RECORDS
+        : variant === 'raw'
+          ? RAW_RECORDS
+          : variant === 'postMessage'
+            ? POST_MESSAGE_RECORDS
+            : JSON_RECORDS;
+    const base = { variant, records: this.records, network: network.getHandle() };
+    const start = (input: WorkerInput, transfer: MessagePort[] = []): Worker =>
+      new Worker(new URL(import.meta.url), { workerData: input, transferList: transfer });
+    if (variant === 'raw' || variant === 'postMessage') {
+      const raw =
+        variant === 'raw'
+          ? new SharedArrayBuffer(CONSUMERS * RAW_SEGMENTS_PER_CONSUMER * SEGMENT_SIZE)
+          : undefined;
+      const pairs = Array.from({ length: CONSUMERS }, () => new MessageChannel());
+      this.consumers = pairs.map((pair, index) =>
+        start({ ...base, raw, role: 'consumer', index, ports: [pair.port2] }, [pair.port2]),
       );
+      const ports = pairs.map((pair) => pair.port1);
+      this.producer = start({ ...base, raw, role: 'producer', index: 0, ports }, ports);
+    } else {
+      this.consumers = Array.from({ length: CONSUMERS }, (_, index) =>
+        start({ ...base, role: 'consumer', index }),
+      );
+      this.producer = start({ ...base, role: 'producer', index: 0 });
     }
+    this.expected = expectedResults(this.records);
   }
-  if (network.getNumberOfUsedMemorySegments() !== 0) {
-    throw new Error(`${variant}: ${network.getNumberOfUsedMemorySegments()} segments still in use`);
+
+  /** Runs one pass; returns records per second (all consumers together). */
+  async pass(): Promise<number> {
+    const message: PassMessage = { pass: this.passes++ };
+    if (this.variant === 'exchange' || this.variant === 'json') {
+      message.channels = ExchangeChannels.create({
+        numberOfProducers: 1,
+        numberOfConsumers: CONSUMERS,
+      }).getHandle();
+    }
+    const workers = [this.producer, ...this.consumers];
+    const ready = workers.map((worker) => nextMessage(worker, 'ready'));
+    const results = this.consumers.map((worker) => nextMessage<ConsumerResult>(worker, 'result'));
+    const producerDone = nextMessage(this.producer, 'result');
+    for (const worker of this.consumers) worker.postMessage(message);
+    this.producer.postMessage(message);
+    await Promise.all(ready);
+    const start = performance.now();
+    this.producer.postMessage('go');
+    const got = await Promise.all(results);
+    const elapsed = performance.now() - start;
+    await producerDone;
+    for (let c = 0; c < CONSUMERS; c++) {
+      if (
+        got[c]!.count !== this.expected[c]!.count ||
+        got[c]!.checksum !== this.expected[c]!.checksum
+      ) {
+        throw new Error(
+          `${this.variant}: consumer ${c} read ${JSON.stringify(got[c])}, expected ${JSON.stringify(this.expected[c])}`,
+        );
+      }
+    }
+    const used = this.network.getNumberOfUsedMemorySegments();
+    if (used !== 0) throw new Error(`${this.variant}: ${used} segments still in use`);
+    return (this.records / elapsed) * 1000;
   }
-  return (records / elapsed) * 1000;
+
+  async close(): Promise<void> {
+    await Promise.all([this.producer, ...this.consumers].map((worker) => worker.terminate()));
+  }
 }
 
 async function main(): Promise<void> {
   const network = new NetworkBufferPool({ numberOfSegments: 512, segmentSizeBytes: SEGMENT_SIZE });
-  const best: Record<Variant, number> = { exchange: 0, raw: 0, postMessage: 0, json: 0 };
   const variants = (process.env.BENCH_VARIANTS?.split(',') ?? [
     'exchange',
     'raw',
     'postMessage',
     'json',
   ]) as Variant[];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const variant of variants) {
-      best[variant] = Math.max(best[variant], await runVariant(variant, network));
+  const runs = variants.map((variant) => new VariantRun(variant, network));
+  const best: Record<Variant, number> = { exchange: 0, raw: 0, postMessage: 0, json: 0 };
+  try {
+    for (const run of runs) await run.pass(); // warm-up pass (JIT), not counted
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const run of runs) best[run.variant] = Math.max(best[run.variant], await run.pass());
     }
+  } finally {
+    await Promise.all(runs.map((run) => run.close()));
   }
   const round = (x: number): number => Math.round(x);
   console.log(
@@ -443,5 +521,5 @@ async function main(): Promise<void> {
 if (isMainThread) {
   await main();
 } else {
-  await runWorker(workerData as WorkerInput);
+  runWorker(workerData as WorkerInput);
 }
