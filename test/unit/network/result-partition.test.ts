@@ -4,9 +4,11 @@ import {
   KeyGroupStreamPartitioner,
   RebalancePartitioner,
 } from '../../../src/graph/stream-partitioner.ts';
+import { TaskIOMetricGroup } from '../../../src/metrics/task-io-metric-group.ts';
 import { ExchangeChannels } from '../../../src/network/exchange-channels.ts';
 import { buildRecordWriter } from '../../../src/network/record-writer-builder.ts';
 import { ResultPartition } from '../../../src/network/result-partition.ts';
+import { SingleInputGate } from '../../../src/network/single-input-gate.ts';
 import { assignKeyToParallelOperator } from '../../../src/types/key-group-range-assignment.ts';
 import {
   CheckpointBarrier,
@@ -383,5 +385,48 @@ describe('ResultPartition → SingleInputGate on one thread', () => {
     expect(partition.getOutputQueueSizeBytes()).toBeGreaterThan(0);
     expect(partition.getOutPoolUsage()).toBeGreaterThan(0);
     expect(partition.getOutPoolUsage()).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('task accounting', () => {
+  it('accounts back-pressured time while the writer waits, idle time while the gate waits, bytes and buffers', async () => {
+    let now = 0;
+    const clock = (): number => now;
+    const identity = { jobId: 'j', jobName: 'job', vertexId: 'v', taskName: 't', subtaskIndex: 0 };
+    const producerIo = new TaskIOMetricGroup(identity, clock);
+    const consumerIo = new TaskIOMetricGroup(identity, clock);
+    const network = createNetwork();
+    const channels = ExchangeChannels.create({ buffersPerChannel: 1, floatingBuffersPerGate: 0 });
+    const partition = new ResultPartition(
+      { network, channels, producerIndex: 0, serializer: seqSerializer, metrics: producerIo },
+      { bufferTimeoutMs: -1, maxBuffersPerChannel: 2, maxNumberOfSegments: 2 },
+    );
+    const gate = new SingleInputGate(
+      { network, channels, consumerIndex: 0, metrics: consumerIo },
+      { buffersPerChannel: 1, floatingBuffersPerGate: 0 },
+    );
+    // The consumer waits for input: idle.
+    const input = gate.getAvailableFuture();
+    now = 100;
+    let seq = 0;
+    while (partition.isAvailable()) partition.emitRecord(seqRecord(0, seq++), 0);
+    await input;
+    expect(consumerIo.snapshot({}, 200).idleTimeMsPerSecond).toBe(500); // idle 0..100 of 0..200
+    // The producer waits for a buffer: back-pressured until the consumer releases one.
+    now = 200;
+    const output = partition.getAvailableFuture();
+    expect(producerIo.isBackPressured()).toBe(true);
+    now = 300;
+    gate.releaseBuffer(0, gate.pollNext()!);
+    await output;
+    expect(producerIo.isBackPressured()).toBe(false);
+    const snapshot = producerIo.snapshot({}, 400);
+    expect(snapshot.backPressuredTimeMsPerSecond).toBe(250); // 200..300 of 0..400
+    expect(snapshot.maxHardBackPressuredTimeMs).toBe(100);
+    expect(snapshot.numBuffersOut).toBe(partition.getNumBuffersOut());
+    expect(snapshot.numBytesOut).toBe(partition.getNumBytesOut());
+    expect(consumerIo.numBytesIn).toBe(SEGMENT_SIZE - (SEGMENT_SIZE % 25));
+    partition.release();
+    gate.close();
   });
 });
