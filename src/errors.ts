@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   SLUICE_ERR_RUNTIME_JOB_CANCELED: { status: 409, retriable: false },
   SLUICE_ERR_RUNTIME_CLUSTER_CLOSED: { status: 503, retriable: false },
   SLUICE_ERR_RUNTIME_SLOTS_BUSY: { status: 503, retriable: true },
+  SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED: { status: 501, retriable: false },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */

@@ -8,6 +8,9 @@
  *         ─► poll savepointStatus every pollIntervalMs until COMPLETED or the deadline
  *         ─► failed / timed out: cancelJob (no savepoint), reported as
  *            SLUICE_ERR_CLI_SHUTDOWN_TIMEOUT
+ *         ─► refused with SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED (no checkpoint coordinator
+ *            in this build): cancelJob at once, logged and reported as `cancelled`,
+ *            not as a failure
  * ```
  *
  * The grace period should end before Kubernetes' `terminationGracePeriodSeconds`
@@ -53,7 +56,15 @@ export interface ShutdownReport {
   savepoints: { jobId: string; location: string }[];
   /** Jobs cancelled without a savepoint, and why. */
   failed: { jobId: string; code: string; message: string }[];
+  /**
+   * Jobs cancelled without a savepoint because this build cannot take one
+   * (SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED): expected, so not a failure.
+   */
+  cancelled: { jobId: string; code: string; message: string }[];
 }
+
+/** The code with which a Dispatcher refuses savepoints it cannot take. */
+const NOT_SUPPORTED = 'SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,7 +115,7 @@ export async function stopJobsForShutdown(
 ): Promise<ShutdownReport> {
   const deadline = Date.now() + options.gracePeriodMs;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
-  const report: ShutdownReport = { savepoints: [], failed: [] };
+  const report: ShutdownReport = { savepoints: [], failed: [], cancelled: [] };
   let running: string[];
   try {
     running = (await dispatcher.listJobs()).filter((j) => j.state === 'RUNNING').map((j) => j.jid);
@@ -126,11 +137,19 @@ export async function stopJobsForShutdown(
         options.log?.info({ jobId, location }, 'shutdown: job stopped with a savepoint');
       } catch (error) {
         const e = serializeError(error);
-        report.failed.push({ jobId, code: e.code, message: e.message });
-        options.log?.error(
-          { jobId, code: e.code, err: error },
-          'shutdown: job stopped without a savepoint',
-        );
+        if (e.code === NOT_SUPPORTED) {
+          report.cancelled.push({ jobId, code: e.code, message: e.message });
+          options.log?.warn(
+            { jobId, code: e.code },
+            'shutdown: savepoints are not supported by this build (no checkpoint coordinator yet); cancelling the job without a savepoint',
+          );
+        } else {
+          report.failed.push({ jobId, code: e.code, message: e.message });
+          options.log?.error(
+            { jobId, code: e.code, err: error },
+            'shutdown: job stopped without a savepoint',
+          );
+        }
         try {
           await dispatcher.cancelJob(jobId);
         } catch {

@@ -3,7 +3,7 @@
  * started from a configuration and shut down gracefully.
  *
  * ```
- * start():    root logger ─► SluiceMetrics ─► Dispatcher ─► RestServer.listen()
+ * start():    root logger ─► SluiceMetrics ─► Dispatcher (MiniCluster) ─► RestServer.listen()
  * shutdown(): /readyz → 503 ─► stop jobs with savepoint (≤ shutdown.grace-period)
  *             ─► close server ─► close dispatcher ─► close metrics ─► exit code
  * ```
@@ -15,11 +15,10 @@
  */
 import type { Logger } from 'pino';
 import type { Configuration } from '../config/configuration.ts';
-import { CoreOptions } from '../config/options.ts';
 import { SluiceMetrics } from '../metrics/sluice-metrics.ts';
 import { createRootLogger, rootLoggerOptionsFrom } from '../runtime/logging.ts';
+import { MiniClusterDispatcher } from '../runtime/mini-cluster-dispatcher.ts';
 import type { Dispatcher } from '../server/job-controller.ts';
-import { PendingRuntimeDispatcher } from '../server/pending-runtime-dispatcher.ts';
 import { restServerOptionsFrom } from '../server/rest-options.ts';
 import { RestServer } from '../server/rest-server.ts';
 import { ShutdownOptions, type ShutdownReport, stopJobsForShutdown } from './graceful-shutdown.ts';
@@ -33,10 +32,28 @@ export interface SluiceApplicationOptions {
   /** Where log lines go. @defaultValue `process.stdout` */
   logDestination?: NodeJS.WritableStream;
   /**
-   * The Dispatcher; given the metrics sink so the runtime can feed it.
-   * @defaultValue a {@link PendingRuntimeDispatcher} (no runtime yet)
+   * The Dispatcher; given the configuration, the metrics sink (so the runtime can feed
+   * it) and the root logger.
+   * @defaultValue a {@link MiniClusterDispatcher}: the worker-thread runtime
    */
-  createDispatcher?: (context: { metrics: SluiceMetrics; log: Logger }) => Dispatcher;
+  createDispatcher?: (context: {
+    configuration: Configuration;
+    metrics: SluiceMetrics;
+    log: Logger;
+  }) => Dispatcher | Promise<Dispatcher>;
+}
+
+/** The runtime's Dispatcher over a MiniCluster fed into the process's metrics. */
+function defaultDispatcher(context: {
+  configuration: Configuration;
+  metrics: SluiceMetrics;
+  log: Logger;
+}): Promise<Dispatcher> {
+  return MiniClusterDispatcher.start({
+    configuration: context.configuration,
+    metrics: context.metrics,
+    log: context.log,
+  });
 }
 
 /** A running Sluice process; see the module documentation. */
@@ -78,20 +95,35 @@ export class SluiceApplication {
     if (unknown.length > 0) log.warn({ keys: unknown }, 'unknown configuration keys (typos?)');
     const restOptions = restServerOptionsFrom(configuration, options.env ?? process.env);
     const metrics = new SluiceMetrics();
-    const dispatcher =
-      options.createDispatcher?.({ metrics, log }) ??
-      new PendingRuntimeDispatcher(configuration.get(CoreOptions.NUMBER_OF_TASK_SLOTS));
+    let dispatcher: Dispatcher;
+    try {
+      dispatcher = await (options.createDispatcher ?? defaultDispatcher)({
+        configuration,
+        metrics,
+        log,
+      });
+    } catch (error) {
+      metrics.close();
+      throw error;
+    }
     let server: RestServer;
+    let url: string;
     try {
       server = await RestServer.create(
         { dispatcher, metrics, configuration, logger: log.child({ component: 'rest' }) },
         restOptions,
       );
+      try {
+        url = await server.listen();
+      } catch (error) {
+        await server.close().catch(() => {});
+        throw error;
+      }
     } catch (error) {
+      await dispatcher.close().catch(() => {});
       metrics.close();
       throw error;
     }
-    const url = await server.listen();
     log.info(
       { url, token: restOptions.token === undefined ? 'none: mutating endpoints refused' : 'set' },
       'sluice REST server listening',

@@ -4,7 +4,9 @@
  * ```
  * sluice serve [-c FILE] [-D key=value …]                 session mode: server, no job
  * sluice run <job> [args…] [-p N] [-c FILE] [-D key=value …] [-s PATH]
- *                                                          application mode: one job + server
+ *                                                          application mode: one job + server;
+ *                                                          exits with the job (0 finished or
+ *                                                          cancelled, 1 failed)
  * sluice jobs list      [--url URL] [--token T] [--json]
  * sluice jobs cancel    <jobid>
  * sluice jobs savepoint <jobid> [-d DIR] [--cancel] [--trigger-id ID] [--no-wait] [--timeout MS]
@@ -47,7 +49,7 @@ export interface CliIo {
   exit(code: number): void;
   /** Called once the server listens (tests read the URL from it). */
   onStarted(app: SluiceApplication): void;
-  /** Builds the Dispatcher (default: the placeholder until the runtime exists). */
+  /** Builds the Dispatcher (default: the runtime's, over a MiniCluster). */
   createDispatcher: SluiceApplicationOptions['createDispatcher'];
 }
 
@@ -71,6 +73,9 @@ const defaultIo: CliIo = {
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** A `sluice run` argument naming a module file rather than a catalog name. */
+const MODULE_PATH = /\.(?:ts|mts|js|mjs)$/;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -140,9 +145,14 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       .option('-D, --define <key=value>', 'set a configuration key (repeatable)', collect, [])
       .exitOverride();
 
+  /**
+   * Starts the server; `afterStart` (application mode) submits the job and resolves
+   * with the exit code once the job ended (then the process shuts down), or with
+   * `undefined` to keep serving until a signal.
+   */
   const runServer = async (
     options: ServerOptions,
-    afterStart?: (app: SluiceApplication) => Promise<void>,
+    afterStart?: (app: SluiceApplication) => Promise<number | undefined>,
   ) => {
     const configuration = loadConfiguration({
       file: options.config,
@@ -171,14 +181,22 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
         });
       });
       if (afterStart !== undefined) {
-        afterStart(app).catch(async (error) => {
-          const e = serializeError(error);
-          app.log.error({ code: e.code, err: error }, 'application failed to start its job');
-          io.stderr(`error: ${e.message} (${e.code})\n`);
-          await app.shutdown('job submission failed');
-          unsubscribe();
-          resolve(1);
-        });
+        afterStart(app).then(
+          async (jobExitCode) => {
+            if (jobExitCode === undefined || signals > 0) return;
+            const { exitCode } = await app.shutdown('the application job ended');
+            unsubscribe();
+            resolve(Math.max(jobExitCode, exitCode));
+          },
+          async (error) => {
+            const e = serializeError(error);
+            app.log.error({ code: e.code, err: error }, 'application failed to start its job');
+            io.stderr(`error: ${e.message} (${e.code})\n`);
+            await app.shutdown('job submission failed');
+            unsubscribe();
+            resolve(1);
+          },
+        );
       }
     });
     result.exitCode = await done;
@@ -189,8 +207,13 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .action(async (options: ServerOptions) => runServer(options));
 
   serverCommand('run')
-    .description('run one job with the REST server (application mode; what the container runs)')
-    .argument('<job>', 'job name in the job catalog')
+    .description(
+      'run one job with the REST server (application mode; what the container runs): the process exits when the job ends (0 finished or cancelled, 1 failed)',
+    )
+    .argument(
+      '<job>',
+      'job name in the job catalog (job-catalog.dir, e.g. examples/throttled), or the path of a job module (ending in .ts, .mts, .js or .mjs)',
+    )
     .argument('[args...]', 'arguments passed to the job')
     .option('-p, --parallelism <n>', 'default parallelism of the job', positiveInt)
     .option('-s, --from-savepoint <path>', 'restore from this savepoint')
@@ -207,14 +230,24 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       ) =>
         runServer(options, async (app: SluiceApplication) => {
           const dispatcher: Dispatcher = app.dispatcher;
+          const isPath = MODULE_PATH.test(job);
           const { jobId } = await dispatcher.submitJob({
             jobName: job,
+            modulePath: isPath ? job : undefined,
             parallelism: options.parallelism,
             args,
             savepointPath: options.fromSavepoint,
             allowNonRestoredState: options.allowNonRestoredState,
           });
           app.log.info({ jobId, jobName: job }, 'job submitted');
+          if (dispatcher.awaitJobTermination === undefined) return undefined;
+          const state = await dispatcher.awaitJobTermination(jobId);
+          const exitCode = state === 'FAILED' ? 1 : 0;
+          app.log.info(
+            { jobId, jobName: job, state, exitCode },
+            `job ${state}: the application shuts down`,
+          );
+          return exitCode;
         }),
     );
 

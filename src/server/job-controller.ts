@@ -20,8 +20,8 @@
  * and starts nothing (Flink's `OperationKey` semantics), so a client can retry a
  * trigger safely.
  *
- * Implementations: the runtime's (to come), `PendingRuntimeDispatcher` (placeholder
- * until then), `TestingDispatcher` (`test/helpers/`).
+ * Implementations: the runtime's `MiniClusterDispatcher` (`src/runtime/`), and
+ * `TestingDispatcher` (`test/helpers/`) for tests of the REST layer and the CLI.
  *
  * @remarks Called on the main thread by the REST routes, the CLI and the shutdown
  * handler; implementations must tolerate concurrent calls (each returns a promise).
@@ -31,13 +31,19 @@
 import type { CheckpointingStatistics } from './schemas/checkpoints.ts';
 import type { ClusterOverview, Readiness } from './schemas/cluster.ts';
 import type { BackPressureSample, FlowSample } from './schemas/flow.ts';
-import type { JobDetails, JobOverview } from './schemas/jobs.ts';
+import type { JobDetails, JobOverview, JobState } from './schemas/jobs.ts';
 import type { CheckpointStatus, SavepointStatus } from './schemas/savepoints.ts';
 
 /** A job submission: a module of the job catalog and how to run it. */
 export interface SubmitJobRequest {
-  /** Name of a job module in the job catalog. */
+  /** Name of a job module in the job catalog (e.g. `examples/throttled`). */
   jobName: string;
+  /**
+   * Path of a job module outside the catalog (relative to the working directory, or
+   * absolute); wins over `jobName`. Set only by `sluice run <path>` — the operator's
+   * own command line — never from a REST request.
+   */
+  modulePath?: string | undefined;
   /** Default parallelism of the job's operators; the configuration's when absent. */
   parallelism?: number | undefined;
   /** Arguments passed to the job module. */
@@ -170,6 +176,14 @@ export interface Dispatcher {
    * @throws SLUICE_ERR_REST_JOB_NOT_FOUND
    */
   flow(jobId: string): Promise<FlowSample>;
+
+  /**
+   * Resolves with the job's final state once it is FINISHED, FAILED or CANCELED; used
+   * by application mode (`sluice run`) to exit with the job. Optional: without it,
+   * `sluice run` keeps serving until it is signalled.
+   * @throws SLUICE_ERR_REST_JOB_NOT_FOUND
+   */
+  awaitJobTermination?(jobId: string): Promise<JobState>;
 
   /** Whether the process should receive traffic: jobs running, Kafka clients connected. */
   readiness(): Promise<Readiness>;

@@ -173,8 +173,9 @@ export const JobSubmitRequest = Type.Object(
     jobName: Type.String({
       minLength: 1,
       maxLength: 200,
-      pattern: '^[A-Za-z0-9_.-]+$',
-      description: 'Name of a job module in the job catalog directory.',
+      pattern: '^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$',
+      description:
+        'Name of a job module in the job catalog: its path relative to `job-catalog.dir` without extension, e.g. `examples/throttled`.',
     }),
     parallelism: Type.Optional(Type.Integer({ minimum: 1, maximum: 32768 })),
     args: Type.Optional(

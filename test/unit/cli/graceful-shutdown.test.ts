@@ -25,7 +25,11 @@ describe('stopJobsForShutdown', () => {
       gracePeriodMs: 5000,
       pollIntervalMs: 20,
     });
-    expect(report).toEqual({ savepoints: [{ jobId: job, location: '/sp/late' }], failed: [] });
+    expect(report).toEqual({
+      savepoints: [{ jobId: job, location: '/sp/late' }],
+      failed: [],
+      cancelled: [],
+    });
   });
 
   it('cancels a job whose savepoint fails or does not complete in time', async () => {

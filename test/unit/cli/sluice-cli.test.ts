@@ -193,14 +193,29 @@ describe('sluice jobs … against a running server', () => {
 });
 
 describe('sluice: failures', () => {
-  it('run without the runtime: the placeholder answers NOT_IMPLEMENTED, the server closes, exit 1', async () => {
+  it('run of a name not in the job catalog: UNKNOWN_JOB_MODULE naming the catalog, the server closes, exit 1', async () => {
     const output = capture({ env: {}, onSignal: () => () => {} });
     const code = await runCli(
-      ['run', 'wordcount', '-D', 'rest.port=0', '-D', 'rest.address=127.0.0.1'],
+      [
+        'run',
+        'wordcount',
+        '-D',
+        'rest.port=0',
+        '-D',
+        'rest.address=127.0.0.1',
+        '-D',
+        'taskmanager.memory.network.min=4mb',
+        '-D',
+        'taskmanager.memory.network.max=4mb',
+        '-D',
+        'taskmanager.memory.managed.size=8mb',
+      ],
       output.io,
     );
     expect(code).toBe(1);
-    expect(output.err()).toContain('SLUICE_ERR_REST_NOT_IMPLEMENTED');
+    expect(output.err()).toMatch(
+      /no job "wordcount" in the job catalog .*jobs: it has .*examples\/throttled.*SLUICE_ERR_REST_UNKNOWN_JOB_MODULE/,
+    );
     expect(output.logs.some((l) => l.includes('"msg":"shut down"'))).toBe(true);
   });
 
