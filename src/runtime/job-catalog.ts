@@ -19,7 +19,7 @@
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { option } from '../config/config-option.ts';
 import type { Configuration } from '../config/configuration.ts';
@@ -96,7 +96,8 @@ export class JobCatalog {
         ? [base]
         : MODULE_EXTENSIONS.map((ext) => base + ext);
       for (const file of candidates) {
-        if (this.isInside(file) && existsSync(file) && statSync(file).isFile()) {
+        const ok = this.isInside(file) && isJobModuleFile(basename(file));
+        if (ok && existsSync(file) && statSync(file).isFile()) {
           return pathToFileURL(file);
         }
       }
