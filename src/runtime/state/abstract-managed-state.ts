@@ -189,10 +189,29 @@ export abstract class AbstractManagedState<N> implements InternalKvState<N> {
     out.clear();
     if (this.ttlBytes !== 0) out.writeFloat64(this.backend.clock());
     serializer.serialize(value, out);
-    const length = out.length();
-    const target = entry === NULL_ADDRESS ? this.createEntry(length) : entry;
-    this.backend.values.write(target, out.getSharedBuffer(), length);
-    return target;
+    return this.storeBytes(entry, out.getSharedBuffer(), out.length());
+  }
+
+  /**
+   * Writes `bytes[0, length)` as the whole value of `entry` (0: create it); a created
+   * entry whose value cannot be stored is removed again.
+   *
+   * @returns the entry
+   * @throws SLUICE_ERR_STATE_MEMORY_EXHAUSTED when managed memory runs out
+   */
+  protected storeBytes(entry: number, bytes: Uint8Array, length: number): number {
+    if (entry !== NULL_ADDRESS) {
+      this.backend.values.write(entry, bytes, length);
+      return entry;
+    }
+    const created = this.createEntry(length);
+    try {
+      this.backend.values.write(created, bytes, length);
+    } catch (error) {
+      this.removeEntry(created);
+      throw error;
+    }
+    return created;
   }
 
   /** Reads the whole value of `entry` (after the TTL prefix). */

@@ -86,7 +86,8 @@ export class EntryValueStore {
   }
 
   /**
-   * Replaces the value of `entry` with `source[0, length)`.
+   * Replaces the value of `entry` with `source[0, length)`. Blobs are allocated before
+   * anything changes: when memory runs out, the old value is intact.
    *
    * @throws SLUICE_ERR_STATE_MEMORY_EXHAUSTED when blobs cannot be allocated
    */
@@ -95,22 +96,24 @@ export class EntryValueStore {
     const w = entry >>> 2;
     const capacityWord = u32[w + E_CAPACITY]!;
     const capacity = capacityWord & CAPACITY_MASK;
+    const chain = length <= capacity ? NULL_ADDRESS : this.newChain(length);
     if ((capacityWord & OVERFLOW_FLAG) !== 0) {
       this.freeBlobs(entry);
       u32[w + E_CAPACITY] = capacity;
-      u32[w + E_VALUE_LEN] = 0;
     }
-    if (length <= capacity) {
+    u32[w + E_VALUE_LEN] = 0;
+    if (chain === NULL_ADDRESS) {
       copyInto(this.u8, valueAddress(u32, entry), source, 0, length);
       u32[w + E_VALUE_LEN] = length;
       return;
     }
-    this.startBlobs(entry, capacity, length);
+    this.attachChain(entry, capacity, chain);
     this.appendToBlobs(entry, source, 0, length);
   }
 
   /**
-   * Appends `source[0, length)` to the value of `entry`.
+   * Appends `source[0, length)` to the value of `entry`. Blobs are allocated before
+   * anything changes: when memory runs out, the value is as it was.
    *
    * @throws SLUICE_ERR_STATE_MEMORY_EXHAUSTED when blobs cannot be allocated
    */
@@ -127,10 +130,24 @@ export class EntryValueStore {
         u32[w + E_VALUE_LEN] = current + length;
         return;
       }
-      // Move the inline bytes to a first blob twice as large as needed, then append.
+      // Move the inline bytes to blobs twice as large as needed, then append.
+      const chain = this.newChain(2 * (current + length));
       const moved = this.u8.slice(start, start + current);
-      this.startBlobs(entry, capacity, 2 * (current + length));
+      this.attachChain(entry, capacity, chain);
       this.appendToBlobs(entry, moved, 0, current);
+      this.appendToBlobs(entry, source, 0, length);
+      return;
+    }
+    // Room in the last written blob and in the empty blobs allocated after it.
+    let tail = u32[(valueAddress(u32, entry) >>> 2) + 1]!;
+    let room = 0;
+    for (let blob = tail; blob !== NULL_ADDRESS; blob = u32[(blob >>> 2) + B_NEXT]!) {
+      room += u32[(blob >>> 2) + B_CAPACITY]! - u32[(blob >>> 2) + B_USED]!;
+      tail = blob;
+    }
+    if (length > room) {
+      const more = this.newChain(Math.max(length - room, 2 * u32[(tail >>> 2) + B_CAPACITY]!));
+      u32[(tail >>> 2) + B_NEXT] = more;
     }
     this.appendToBlobs(entry, source, 0, length);
   }
@@ -147,19 +164,49 @@ export class EntryValueStore {
     }
   }
 
-  /** Switches `entry` to blob storage with an empty first blob sized for `expected` bytes. */
-  private startBlobs(entry: number, capacity: number, expected: number): void {
+  /**
+   * A chain of empty blobs holding at least `bytes` (each at most a page), all or none.
+   *
+   * @returns the first blob
+   * @throws SLUICE_ERR_STATE_MEMORY_EXHAUSTED (after freeing what it took)
+   */
+  private newChain(bytes: number): number {
+    const u32 = this.u32;
+    let first = NULL_ADDRESS;
+    let last = NULL_ADDRESS;
+    let room = 0;
+    try {
+      while (room < bytes) {
+        const blob = this.newBlob(bytes - room);
+        if (last === NULL_ADDRESS) first = blob;
+        else u32[(last >>> 2) + B_NEXT] = blob;
+        last = blob;
+        room += u32[(blob >>> 2) + B_CAPACITY]!;
+      }
+    } catch (error) {
+      for (let blob = first; blob !== NULL_ADDRESS; ) {
+        const next = u32[(blob >>> 2) + B_NEXT]!;
+        this.arena.free(blob, BLOB_HEADER_BYTES + u32[(blob >>> 2) + B_CAPACITY]!);
+        blob = next;
+      }
+      throw error;
+    }
+    return first;
+  }
+
+  /** Switches `entry` to blob storage over the empty chain starting at `first`. */
+  private attachChain(entry: number, capacity: number, first: number): void {
     if (capacity < 8) throw new RangeError(`entry ${entry} has no room for a blob pointer`);
-    const blob = this.newBlob(expected);
     const u32 = this.u32;
     const w = entry >>> 2;
     const pointers = valueAddress(u32, entry) >>> 2;
-    u32[pointers] = blob;
-    u32[pointers + 1] = blob;
+    u32[pointers] = first;
+    u32[pointers + 1] = first;
     u32[w + E_CAPACITY] = (capacity | OVERFLOW_FLAG) >>> 0;
     u32[w + E_VALUE_LEN] = 0;
   }
 
+  /** Copies into the preallocated blobs after the last one written, moving the last pointer. */
   private appendToBlobs(entry: number, source: Uint8Array, offset: number, length: number): void {
     const u32 = this.u32;
     const w = entry >>> 2;
@@ -167,15 +214,14 @@ export class EntryValueStore {
     let remaining = length;
     let from = offset;
     while (remaining > 0) {
-      let last = u32[pointers + 1]!;
+      const last = u32[pointers + 1]!;
       const lw = last >>> 2;
       const used = u32[lw + B_USED]!;
       const room = u32[lw + B_CAPACITY]! - used;
       if (room === 0) {
-        const next = this.newBlob(Math.max(remaining, 2 * u32[lw + B_CAPACITY]!));
-        u32[lw + B_NEXT] = next;
+        const next = u32[lw + B_NEXT]!;
+        if (next === NULL_ADDRESS) throw new RangeError('blob chain shorter than its value');
         u32[pointers + 1] = next;
-        last = next;
         continue;
       }
       const n = Math.min(room, remaining);

@@ -62,8 +62,7 @@ export class ManagedListState<N, V>
     if (entry === NULL_ADDRESS) {
       if (this.ttlBytes !== 0) out.writeFloat64(backend.clock());
       this.serializer.serialize(value, out);
-      const length = out.length();
-      backend.values.write(this.createEntry(length), out.getSharedBuffer(), length);
+      this.storeBytes(NULL_ADDRESS, out.getSharedBuffer(), out.length());
       return;
     }
     this.serializer.serialize(value, out);
@@ -105,7 +104,7 @@ export class ManagedListState<N, V>
       out.clear();
       if (this.ttlBytes !== 0) out.writeFloat64(backend.clock());
       out.write(chunk);
-      backend.values.write(this.createEntry(out.length()), out.getSharedBuffer(), out.length());
+      this.storeBytes(NULL_ADDRESS, out.getSharedBuffer(), out.length());
     }
   }
 

@@ -96,9 +96,14 @@ export class ManagedMapState<N, UK, UV>
       this.combinedHash,
       Math.max(length, 8),
     );
-    backend.values.write(created, out.getSharedBuffer(), length);
-    backend.arena.u32[(created >>> 2) + E_AUX] = this.userKeyLength;
-    linkMapEntry(backend, this.stateId, created, this.ns, this.nsLen, this.nsHash);
+    try {
+      backend.values.write(created, out.getSharedBuffer(), length);
+      backend.arena.u32[(created >>> 2) + E_AUX] = this.userKeyLength;
+      linkMapEntry(backend, this.stateId, created, this.ns, this.nsLen, this.nsHash);
+    } catch (error) {
+      backend.remove(created); // not linked yet: the head insert failed or came later
+      throw error;
+    }
   }
 
   putAll(entries: Iterable<readonly [UK, UV]>): void {

@@ -376,3 +376,30 @@ describe('ManagedKeyedStateBackend snapshots', () => {
     );
   });
 });
+
+describe('ManagedKeyedStateBackend when memory runs out mid-value', () => {
+  it('leaves a value whose blobs cannot be allocated as it was', () => {
+    const backend = backendOf({ memoryBytes: 512 * 1024 });
+    const state = backend.getState(new ValueStateDescriptor('s', StringSerializer.INSTANCE));
+    const list = backend.getListState(new ListStateDescriptor('l', StringSerializer.INSTANCE));
+    backend.setCurrentKey('k');
+    state.update('small');
+    list.addAll(['a', 'b']);
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    expect(() => state.update(huge)).toThrow(
+      expect.objectContaining({ code: 'SLUICE_ERR_STATE_MEMORY_EXHAUSTED' }),
+    );
+    expect(() => list.add(huge)).toThrow(
+      expect.objectContaining({ code: 'SLUICE_ERR_STATE_MEMORY_EXHAUSTED' }),
+    );
+    expect(state.value()).toBe('small');
+    expect(list.get()).toEqual(['a', 'b']);
+    // Large but fitting values still work afterwards (nothing leaked).
+    for (let i = 0; i < 20; i++) {
+      list.add('y'.repeat(5000));
+      state.update('z'.repeat(60_000 + i));
+    }
+    expect(list.get().length).toBe(22);
+    expect(state.value()!.length).toBe(60_019);
+  });
+});

@@ -38,7 +38,7 @@ describe('processing-time windows in the local executor', () => {
       .fromSource(threeThenSilent, WatermarkStrategy.noWatermarks(), 'silent')
       .keyBy((s) => s)
       .window(TumblingProcessingTimeWindows.of<string>(100))
-      .aggregate(
+      .aggregate<number, number, [string, number]>(
         {
           createAccumulator: () => 0,
           add: (_s: string, n: number) => n + 1,
@@ -46,7 +46,7 @@ describe('processing-time windows in the local executor', () => {
           merge: (a: number, b: number) => a + b,
           accumulatorSerializer: Float64Serializer.INSTANCE,
         },
-        (key, _ctx, [count], out) => out.collect([key, count] as [string, number]),
+        (key, _ctx, [count], out) => out.collect([key, count!]),
       )
       .rebalance() // the results cross an exchange to another task
       .process<never>((result) => {
