@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Configuration } from '../../../src/config/configuration.ts';
@@ -42,7 +43,7 @@ async function rejection(promise: Promise<unknown>) {
 }
 
 /** Asserts that a value matches a REST schema (what Fastify would serialize). */
-function expectSchema(schema: Parameters<typeof Value.Check>[0], value: unknown): void {
+function expectSchema(schema: TSchema, value: unknown): void {
   const errors = [...Value.Errors(schema, value)].slice(0, 3);
   expect(errors).toEqual([]);
 }
