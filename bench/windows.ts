@@ -3,11 +3,11 @@
  * the same sliding count hand-written with JavaScript `Map`s of objects, measured in
  * the same run.
  *
- * - Data: `RECORDS` generated records (default 1,000,000) over 100,000 keys, event time
- *   advancing 100 s over the run (each key about once every 10 s), a watermark after
+ * - Data: `RECORDS` generated records (default 500,000) over 100,000 keys, event time
+ *   advancing 100 s over the run (each key about once every 20 s), a watermark after
  *   every 1,024 records (timestamp − 1), parallelism 1, one local executor.
  * - `slidingRecordsPerSecond`: `keyBy → window(SlidingEventTimeWindows.of(10 s, 2 s))
- *   → aggregate(count)` (each record in 5 windows; ~500,000 windows and timers alive).
+ *   → aggregate(count)` (each record in 5 windows; ~250,000 windows and timers alive).
  * - `tumblingRecordsPerSecond`: the same with `TumblingEventTimeWindows.of(10 s)`.
  * - `heapMiB`: peak V8 heap used during the sliding job (sampled every 20 ms);
  *   `managedMiB`: managed memory the sliding window operator held (pages).
@@ -16,7 +16,7 @@
  *   windows on the same watermarks (no framework); `objectMapHeapMiB` its peak heap.
  *
  * The emitted counts of the job and of the hand-written loop are checked to add up to
- * RECORDS × 5. Prints one JSON line. Run: `node bench/windows.ts` (about 20 s on the
+ * RECORDS × 5. Prints one JSON line. Run: `node bench/windows.ts` (about 15 s of CPU on the
  * loaded 2-core development machine). Compare ratios, not absolute values.
  */
 import v8 from 'node:v8';
@@ -36,7 +36,7 @@ import {
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 500_000);
 const KEYS = 100_000;
 const EVENT_TIME_SPAN_MS = 100_000;
 const SIZE_MS = 10_000;
