@@ -1,0 +1,615 @@
+/**
+ * The reader of one Kafka source subtask (Flink's `KafkaSourceReader` with its split
+ * fetcher): a consumer-group member in the subtask's worker whose fetched batches are
+ * handed to the task through a bounded queue.
+ *
+ * ```
+ *   kafkajs fetch loop (push)                       StreamTask mailbox (pull)
+ *   ─────────────────────────                       ─────────────────────────
+ *   onPartitionsAssigned ─ new: pause, resolve      pollNext(output, n):
+ *     start offset (admin), seek, resume              deserialize ─ failure policy
+ *     kept: seek to own fetch position                output.collect(value, timestamp)
+ *     gone: drop its queued records                   nextOffset per partition
+ *   onBatch ─► FetchedRecordsQueue ─────────────────►  resume partitions below low water
+ *     full? pause all, wait for space                isAvailable(): queue's future
+ *     (heartbeating), resume
+ *   snapshotState(id) → offsets; notifyCheckpointComplete(id) → commit them
+ * ```
+ *
+ * - **Memory bound.** Fetched, unemitted records stay under `source.kafka.max-buffered-*`
+ *   plus one fetch response (`fetch.max.bytes`): when the queue is full the reader
+ *   pauses every assigned partition and holds the consumer inside its batch callback
+ *   (the kafkajs fetcher fetches nothing until it returns), calling `heartbeat()` every
+ *   `heartbeat.interval.ms` so the group keeps the member; it resumes once the task
+ *   drained the queue below the low-water mark.
+ * - **Offsets.** Auto-commit is off. `nextOffset` of a partition is the offset after the
+ *   last record handed downstream (or skipped); checkpoints take these, and
+ *   {@link notifyCheckpointComplete} commits them (Flink's `commit.offsets.on.checkpoint`).
+ *   Without checkpointing nothing is committed unless `enable.auto.commit` is set: then
+ *   emitted offsets are committed every `auto.commit.interval.ms` and on close.
+ * - **Rebalances** (eager, the only protocol kafkajs has): every partition is revoked
+ *   and the new assignment arrives at once. A partition that went to another member
+ *   loses its queued records here and is read by the new owner from the last committed
+ *   offset; one that came back keeps its queue and its fetch position.
+ * - **Bounded reads** (`setBounded`): stopping offsets are resolved at start; the reader
+ *   ends when every partition it owns (`splitOwner`) and every partition assigned to it
+ *   reached its stopping offset.
+ *
+ * @remarks Owned by the source task's worker thread; the consumer's callbacks run on
+ * the same event loop. Corresponds to Flink's `KafkaSourceReader`,
+ * `KafkaPartitionSplitReader` and `FutureCompletingBlockingQueue`.
+ * @module
+ */
+import type { Logger } from 'pino';
+import {
+  InputStatus,
+  type ReaderOutput,
+  type SourceReader,
+  type SourceReaderContext,
+} from '../../api/connector/source.ts';
+import type { SourceMetricsSnapshot } from '../../metrics/metric-snapshots.ts';
+import { DeserializationFailureHandler } from './deserialization-failure-handler.ts';
+import { FetchedRecordsQueue, type QueuedBatch } from './fetched-records-queue.ts';
+import type {
+  BatchControl,
+  FetchedPartitionBatch,
+  KafkaAdminClient,
+  KafkaClientFactory,
+  KafkaConsumerClient,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './kafka-client.ts';
+import { errorSummary, KafkaConsumerError } from './kafka-errors.ts';
+import { KafkaPartitionSplitState, NO_STOPPING_OFFSET } from './kafka-partition-split-state.ts';
+import {
+  type Collector,
+  type KafkaRecordDeserializationSchema,
+  ReusableConsumerRecord,
+} from './kafka-record-deserialization-schema.ts';
+import type { KafkaSourceOptions } from './kafka-source-options.ts';
+import { type OffsetsInitializer, partitionKey } from './offsets-initializer.ts';
+import { splitOwner } from './subtask-partition-assigner.ts';
+
+/** Everything a reader needs; built by `KafkaSource.createReader`. */
+export interface KafkaSourceReaderConfig<T> {
+  readonly options: KafkaSourceOptions;
+  /** Topic names, or `undefined` with a pattern. */
+  readonly topics: readonly string[] | undefined;
+  /** Topic pattern (matched against the topics existing at start). */
+  readonly topicPattern: RegExp | undefined;
+  readonly startingOffsets: OffsetsInitializer;
+  /** Stopping offsets of a bounded read, `undefined` for an unbounded one. */
+  readonly stoppingOffsets: OffsetsInitializer | undefined;
+  readonly deserializer: KafkaRecordDeserializationSchema<T>;
+  readonly clients: KafkaClientFactory;
+  readonly context: SourceReaderContext;
+  readonly logger: Logger;
+}
+
+/** Collects what one record deserializes to, so that emitting happens outside the try. */
+class RecordCollector<T> implements Collector<T> {
+  count = 0;
+  first: T | undefined;
+  readonly rest: T[] = [];
+
+  collect(value: T): void {
+    if (this.count === 0) this.first = value;
+    else this.rest.push(value);
+    this.count++;
+  }
+}
+
+/** See the module documentation. */
+export class KafkaSourceReader<T> implements SourceReader<T> {
+  private readonly config: KafkaSourceReaderConfig<T>;
+  private readonly options: KafkaSourceOptions;
+  private readonly log: Logger;
+  private readonly queue: FetchedRecordsQueue;
+  private readonly splits = new Map<string, KafkaPartitionSplitState>();
+  private readonly view = new ReusableConsumerRecord();
+  private readonly collector = new RecordCollector<T>();
+  private readonly failures: DeserializationFailureHandler;
+  private readonly pendingCheckpoints = new Map<number, TopicPartitionOffset[]>();
+  private readonly restoredOffsets = new Map<string, number>();
+  private consumer: KafkaConsumerClient | undefined;
+  private admin: KafkaAdminClient | undefined;
+  private topics: string[] = [];
+  /** Bounded: stopping offset per `topic:partition` (every partition of the topics). */
+  private readonly stoppingOffsets = new Map<string, number>();
+  /** Bounded: the partitions this subtask owns by `splitOwner`. */
+  private ownedPartitions: string[] = [];
+  private backpressurePaused = false;
+  private failure: Error | undefined;
+  private closed = false;
+  private autoCommitTimer: ReturnType<typeof setInterval> | undefined;
+  /** Offset commits that succeeded / failed (Flink's `commitsSucceeded` / `commitsFailed`). */
+  commitsSucceeded = 0;
+  commitsFailed = 0;
+  /** Times the reader paused its partitions because its queue was full. */
+  numPauses = 0;
+
+  /** @param config - options, topics, offsets, deserializer, clients, context */
+  constructor(config: KafkaSourceReaderConfig<T>) {
+    this.config = config;
+    this.options = config.options;
+    this.log = config.logger;
+    this.queue = new FetchedRecordsQueue(
+      this.options.maxBufferedBytes,
+      this.options.maxBufferedRecords,
+      this.options.resumeFraction,
+    );
+    this.failures = new DeserializationFailureHandler(
+      this.options,
+      config.clients,
+      `Kafka source subtask ${config.context.subtaskIndex + 1}/${config.context.parallelism}`,
+      this.log,
+    );
+  }
+
+  /** Whether the reader ends (a bounded read). */
+  get bounded(): boolean {
+    return this.config.stoppingOffsets !== undefined;
+  }
+
+  /** The fetch queue (figures for tests and metrics). */
+  get fetchQueue(): FetchedRecordsQueue {
+    return this.queue;
+  }
+
+  /** Whether the partitions are paused because the queue is full. */
+  isBackpressurePaused(): boolean {
+    return this.backpressurePaused;
+  }
+
+  /** Records skipped or dead-lettered because they could not be deserialized. */
+  get numRecordsInErrors(): number {
+    return this.failures.numRecordsInErrors;
+  }
+
+  /** Records sent to the dead-letter topic (acknowledged or pending). */
+  get numRecordsDeadLettered(): number {
+    return this.failures.numRecordsDeadLettered;
+  }
+
+  /**
+   * Positions to start from instead of the starting-offsets rule (recovery from a
+   * checkpoint); call before {@link start}.
+   *
+   * @param offsets - next offset to read per partition
+   */
+  restoreState(offsets: readonly TopicPartitionOffset[]): void {
+    for (const { topic, partition, offset } of offsets) {
+      this.restoredOffsets.set(partitionKey(topic, partition), offset);
+    }
+  }
+
+  /** Connects, resolves topics and stopping offsets, joins the group. */
+  async start(): Promise<void> {
+    const { options, context } = this.config;
+    const clientId = `${options.clientIdPrefix}-source-${context.subtaskIndex}`;
+    const common = {
+      brokers: options.bootstrapServers,
+      clientId,
+      logLevel: options.logLevel,
+      connectionTimeoutMs: options.connectionTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      clientProperties: options.clientProperties,
+    };
+    this.admin = this.config.clients.createAdmin(common);
+    await this.admin.connect();
+    this.topics = await this.resolveTopics(this.admin);
+    if (this.bounded) await this.resolveStoppingOffsets(this.admin);
+    await this.failures.open(common);
+    if (this.bounded && this.ownedPartitions.length === 0) {
+      this.log.info({ topics: this.topics }, 'bounded Kafka read: no partition for this subtask');
+      return;
+    }
+    this.consumer = this.config.clients.createConsumer({
+      ...common,
+      groupId: options.groupId,
+      member: { subtaskIndex: context.subtaskIndex, parallelism: context.parallelism },
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      fetchMaxBytes: options.fetchMaxBytes,
+      maxPartitionFetchBytes: options.maxPartitionFetchBytes,
+      fetchMinBytes: options.fetchMinBytes,
+      fetchMaxWaitMs: options.fetchMaxWaitMs,
+      isolationLevel: options.isolationLevel,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe(this.topics);
+    await this.consumer.run({
+      onPartitionsAssigned: (partitions) => this.onPartitionsAssigned(partitions),
+      onBatch: (batch, control) => this.onBatch(batch, control),
+      onCrash: (error) =>
+        this.fail(
+          new KafkaConsumerError(
+            `Kafka consumer of source subtask ${context.subtaskIndex + 1}/${context.parallelism} (group ${options.groupId}, topics ${this.topics.join(', ')}) stopped: ${errorSummary(error)}`,
+            { cause: error, details: { groupId: options.groupId, topics: this.topics } },
+          ),
+        ),
+    });
+    if (options.enableAutoCommit) {
+      this.autoCommitTimer = setInterval(() => {
+        void this.commit(this.currentOffsets(), 'auto-commit');
+      }, options.autoCommitIntervalMs);
+      this.autoCommitTimer.unref?.();
+    }
+    this.log.info(
+      { groupId: options.groupId, topics: this.topics, bounded: this.bounded },
+      'Kafka source reader started',
+    );
+  }
+
+  /**
+   * Emits up to `maxRecords` records (see the module documentation).
+   *
+   * @throws SLUICE_ERR_KAFKA_DESERIALIZATION_FAILED (policy `fail`), the consumer's or the
+   *   dead-letter producer's failure
+   */
+  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.failures.isAvailable()) return InputStatus.NOTHING_AVAILABLE;
+    const queue = this.queue;
+    const view = this.view;
+    const collector = this.collector;
+    const deserializer = this.config.deserializer;
+    let remaining = maxRecords;
+    while (remaining > 0) {
+      const batch = queue.peek();
+      if (batch === undefined) break;
+      const split = batch.split;
+      const messages = batch.messages;
+      view.topic = split.topic;
+      view.partition = split.partition;
+      const start = batch.position;
+      const end = Math.min(batch.end, start + remaining);
+      let i = start;
+      for (; i < end; i++) {
+        const message = messages[i]!;
+        view.message = message;
+        collector.count = 0;
+        try {
+          deserializer.deserialize(view, collector);
+        } catch (error) {
+          batch.position = i;
+          split.nextOffset = Number(message.offset);
+          this.failures.handle(error, split, message); // throws for policy `fail`
+          continue;
+        }
+        const count = collector.count;
+        if (count === 0) continue;
+        const timestamp = Number(message.timestamp);
+        output.collect(collector.first as T, timestamp);
+        if (count > 1) {
+          const rest = collector.rest;
+          for (let r = 0; r < rest.length; r++) output.collect(rest[r]!, timestamp);
+          rest.length = 0;
+        }
+        split.lastEmittedTimestamp = timestamp;
+      }
+      batch.position = i;
+      split.nextOffset = i < messages.length ? Number(messages[i]!.offset) : batch.nextFetchOffset;
+      remaining -= i - start;
+      queue.consumed(i - start);
+    }
+    if (this.backpressurePaused && queue.hasSpace()) this.resumeAll();
+    if (!queue.isEmpty()) return InputStatus.MORE_AVAILABLE;
+    if (this.bounded && this.isBoundedReadComplete()) {
+      if (this.failures.hasPending()) {
+        this.failures.startFlush();
+        return InputStatus.NOTHING_AVAILABLE;
+      }
+      return InputStatus.END_OF_INPUT;
+    }
+    return InputStatus.NOTHING_AVAILABLE;
+  }
+
+  /** Resolves when records arrived, the read completed, or a failure is waiting. */
+  isAvailable(): Promise<void> {
+    if (this.failure !== undefined) return Promise.resolve();
+    if (!this.failures.isAvailable()) return this.failures.getAvailableFuture();
+    return this.queue.getAvailableFuture();
+  }
+
+  /**
+   * The offsets of a checkpoint: per partition, the offset after the last record
+   * emitted before the barrier (Flink's `snapshotState`).
+   *
+   * @param checkpointId - the checkpoint
+   * @returns next offset to read per started partition (a copy)
+   */
+  snapshotState(checkpointId: number): TopicPartitionOffset[] {
+    const offsets = this.currentOffsets();
+    if (this.options.commitOffsetsOnCheckpoint) this.pendingCheckpoints.set(checkpointId, offsets);
+    return offsets.map((o) => ({ ...o }));
+  }
+
+  /**
+   * Commits the offsets of a completed checkpoint to the consumer group (and forgets
+   * older pending checkpoints). A failed commit is logged and counted, not thrown: the
+   * checkpoint holds the offsets (Flink's behaviour).
+   *
+   * @param checkpointId - the completed checkpoint
+   */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const offsets = this.pendingCheckpoints.get(checkpointId);
+    for (const id of this.pendingCheckpoints.keys()) {
+      if (id <= checkpointId) this.pendingCheckpoints.delete(id);
+    }
+    if (offsets !== undefined) await this.commit(offsets, `checkpoint ${checkpointId}`);
+  }
+
+  /**
+   * Flushes dead letters (a checkpoint must not complete before records it skipped to
+   * the dead-letter topic were acknowledged).
+   *
+   * @throws SLUICE_ERR_KAFKA_PRODUCER_FAILED when the dead-letter topic cannot be written
+   */
+  flush(): Promise<void> {
+    return this.failures.flush();
+  }
+
+  /** Source figures for the task's metrics snapshot (FLIP-33 and Kafka's). */
+  snapshotMetrics(): SourceMetricsSnapshot {
+    let pendingRecords = 0;
+    let lastTimestamp = -1;
+    const partitions = [];
+    for (const split of this.splits.values()) {
+      const lag = split.lag();
+      pendingRecords += lag;
+      if (split.lastEmittedTimestamp > lastTimestamp) lastTimestamp = split.lastEmittedTimestamp;
+      partitions.push({
+        topic: split.topic,
+        partition: split.partition,
+        currentOffset: split.nextOffset,
+        committedOffset: split.committedOffset,
+        lag,
+      });
+    }
+    const snapshot: SourceMetricsSnapshot = { pendingRecords, partitions };
+    if (lastTimestamp >= 0) snapshot.currentEmitEventTimeLag = Date.now() - lastTimestamp;
+    (snapshot as { numRecordsInErrors?: number }).numRecordsInErrors =
+      this.failures.numRecordsInErrors;
+    return snapshot;
+  }
+
+  /** Leaves the group and closes the clients; commits first with `enable.auto.commit`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.autoCommitTimer);
+    this.queue.wakeUp();
+    const consumer = this.consumer;
+    try {
+      if (consumer !== undefined && this.options.enableAutoCommit && this.failure === undefined) {
+        await this.commit(this.currentOffsets(), 'close');
+      }
+    } finally {
+      this.consumer = undefined;
+      await Promise.allSettled([
+        consumer?.disconnect(),
+        this.admin?.disconnect(),
+        this.failures.close(),
+      ]);
+    }
+  }
+
+  private async resolveTopics(admin: KafkaAdminClient): Promise<string[]> {
+    const { topics, topicPattern } = this.config;
+    if (topics !== undefined) return [...topics];
+    const all = await admin.listTopics();
+    const matched = all.filter((t) => topicPattern!.test(t) && !t.startsWith('__')).sort();
+    if (matched.length === 0) {
+      this.log.warn({ pattern: String(topicPattern) }, 'no topic matches the Kafka source pattern');
+    }
+    return matched;
+  }
+
+  private async resolveStoppingOffsets(admin: KafkaAdminClient): Promise<void> {
+    const { context, stoppingOffsets, options } = this.config;
+    const all: TopicPartition[] = [];
+    for (const topic of this.topics) {
+      for (const { partition } of await admin.fetchTopicOffsets(topic)) {
+        all.push({ topic, partition });
+        if (splitOwner(topic, partition, context.parallelism) === context.subtaskIndex) {
+          this.ownedPartitions.push(partitionKey(topic, partition));
+        }
+      }
+    }
+    const stops = await stoppingOffsets!.resolve(all, admin, options.groupId);
+    for (const [key, offset] of stops) this.stoppingOffsets.set(key, offset);
+  }
+
+  private onPartitionsAssigned(assigned: readonly TopicPartition[]): void {
+    if (this.closed) return;
+    const consumer = this.consumer!;
+    const keys = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    for (const [key, split] of this.splits) {
+      if (keys.has(key)) continue;
+      const dropped = this.queue.removePartition(split);
+      this.splits.delete(key);
+      this.log.info(
+        { topic: split.topic, partition: split.partition, droppedRecords: dropped },
+        'Kafka partition revoked',
+      );
+    }
+    const fresh: KafkaPartitionSplitState[] = [];
+    for (const { topic, partition } of assigned) {
+      const key = partitionKey(topic, partition);
+      const kept = this.splits.get(key);
+      if (kept !== undefined) {
+        if (kept.started) consumer.seek({ topic, partition, offset: kept.fetchOffset });
+        continue;
+      }
+      const split = new KafkaPartitionSplitState(
+        topic,
+        partition,
+        this.stoppingOffsets.get(key) ?? NO_STOPPING_OFFSET,
+      );
+      this.splits.set(key, split);
+      fresh.push(split);
+    }
+    if (fresh.length > 0) {
+      consumer.pause(fresh);
+      void this.startPartitions(fresh);
+    }
+    if (this.backpressurePaused) consumer.pause(assigned);
+    this.log.info(
+      { partitions: assigned.map((tp) => partitionKey(tp.topic, tp.partition)) },
+      'Kafka partitions assigned',
+    );
+  }
+
+  /** Resolves start offsets of newly assigned partitions, seeks, and resumes them. */
+  private async startPartitions(fresh: KafkaPartitionSplitState[]): Promise<void> {
+    try {
+      const unresolved = fresh.filter((s) => !this.restoredOffsets.has(s.key));
+      const resolved =
+        unresolved.length === 0
+          ? new Map<string, number>()
+          : await this.config.startingOffsets.resolve(
+              unresolved,
+              this.admin!,
+              this.options.groupId,
+            );
+      const consumer = this.consumer;
+      if (consumer === undefined || this.closed) return;
+      const resume: KafkaPartitionSplitState[] = [];
+      for (const split of fresh) {
+        if (this.splits.get(split.key) !== split) continue; // revoked meanwhile
+        const offset = this.restoredOffsets.get(split.key) ?? resolved.get(split.key)!;
+        split.startAt(offset);
+        consumer.seek({ topic: split.topic, partition: split.partition, offset });
+        if (split.fetchOffset < split.stoppingOffset && !this.backpressurePaused) {
+          resume.push(split);
+        }
+      }
+      consumer.resume(resume);
+      this.queue.wakeUp(); // a bounded read may be complete already
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private onBatch(
+    fetched: FetchedPartitionBatch,
+    control: BatchControl,
+  ): Promise<void> | undefined {
+    const split = this.splits.get(partitionKey(fetched.topic, fetched.partition));
+    if (split === undefined || !split.started || this.closed) return undefined;
+    const messages = fetched.messages;
+    let position = 0;
+    if (messages.length > 0 && Number(messages[0]!.offset) < split.fetchOffset) {
+      while (position < messages.length && Number(messages[position]!.offset) < split.fetchOffset) {
+        position++;
+      }
+    }
+    let end = messages.length;
+    let nextFetchOffset = fetched.nextFetchOffset;
+    const stop = split.stoppingOffset;
+    if (nextFetchOffset > stop) {
+      while (end > position && Number(messages[end - 1]!.offset) >= stop) end--;
+      nextFetchOffset = end < messages.length ? Number(messages[end]!.offset) : stop;
+    }
+    let bytes = 0;
+    for (let i = position; i < end; i++) {
+      const m = messages[i]!;
+      bytes += (m.value === null ? 0 : m.value.length) + (m.key === null ? 0 : m.key.length);
+    }
+    split.highWatermark = fetched.highWatermark;
+    const queued: QueuedBatch = { split, messages, position, end, nextFetchOffset, bytes };
+    this.queue.add(queued);
+    split.fetchOffset = nextFetchOffset;
+    if (split.fetchOffset >= stop) this.consumer?.pause([split]);
+    if (!this.queue.isFull()) return undefined;
+    this.pauseAll();
+    return this.waitForSpace(control);
+  }
+
+  /** Holds the consumer's batch callback until the queue has room, heartbeating. */
+  private async waitForSpace(control: BatchControl): Promise<void> {
+    const intervalMs = this.options.heartbeatIntervalMs;
+    while (!this.queue.hasSpace() && !this.closed && this.failure === undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, intervalMs);
+      });
+      await Promise.race([this.queue.awaitSpace(), tick]);
+      clearTimeout(timer);
+      if (!control.isActive()) return;
+      if (!this.queue.hasSpace()) await control.heartbeat();
+    }
+    if (this.backpressurePaused && this.queue.hasSpace()) this.resumeAll();
+  }
+
+  private pauseAll(): void {
+    if (this.backpressurePaused) return;
+    this.backpressurePaused = true;
+    this.numPauses++;
+    this.consumer?.pause([...this.splits.values()]);
+    this.log.debug(
+      { bufferedBytes: this.queue.bufferedBytes, bufferedRecords: this.queue.bufferedRecords },
+      'Kafka source paused: fetch queue full',
+    );
+  }
+
+  private resumeAll(): void {
+    this.backpressurePaused = false;
+    const resume: KafkaPartitionSplitState[] = [];
+    for (const split of this.splits.values()) {
+      if (split.started && split.fetchOffset < split.stoppingOffset) resume.push(split);
+    }
+    this.consumer?.resume(resume);
+    this.log.debug(
+      { bufferedBytes: this.queue.bufferedBytes, bufferedRecords: this.queue.bufferedRecords },
+      'Kafka source resumed',
+    );
+  }
+
+  private isBoundedReadComplete(): boolean {
+    for (const key of this.ownedPartitions) {
+      const split = this.splits.get(key);
+      if (split === undefined || !split.isFinished()) return false;
+    }
+    for (const split of this.splits.values()) if (!split.isFinished()) return false;
+    return true;
+  }
+
+  private currentOffsets(): TopicPartitionOffset[] {
+    const offsets: TopicPartitionOffset[] = [];
+    for (const split of this.splits.values()) {
+      if (split.started && split.nextOffset >= 0) {
+        offsets.push({ topic: split.topic, partition: split.partition, offset: split.nextOffset });
+      }
+    }
+    return offsets;
+  }
+
+  private async commit(offsets: TopicPartitionOffset[], why: string): Promise<void> {
+    const consumer = this.consumer;
+    const changed = offsets.filter(
+      (o) => this.splits.get(partitionKey(o.topic, o.partition))?.committedOffset !== o.offset,
+    );
+    if (consumer === undefined || changed.length === 0) return;
+    try {
+      await consumer.commitOffsets(changed);
+      this.commitsSucceeded++;
+      for (const o of changed) {
+        const split = this.splits.get(partitionKey(o.topic, o.partition));
+        if (split !== undefined) split.committedOffset = o.offset;
+      }
+    } catch (error) {
+      this.commitsFailed++;
+      this.log.warn(
+        { err: error, why, offsets: changed },
+        'committing Kafka offsets failed; the next commit carries them',
+      );
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure === undefined) this.failure = error;
+    this.queue.wakeUp();
+  }
+}
