@@ -32,6 +32,7 @@ import { Configuration } from '../src/config/configuration.ts';
 import { DataGeneratorSource } from '../src/connectors/datagen/data-generator-source.ts';
 import { DiscardingSink } from '../src/connectors/discard/discarding-sink.ts';
 import { MiniCluster } from '../src/runtime/mini-cluster.ts';
+import { Types } from '../src/types/types.ts';
 
 const KEYS = 1024;
 const JOB_RECORDS = Number(process.env.BENCH_JOB_RECORDS ?? 2_000_000);
@@ -41,6 +42,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The record: three numbers, key, value and timestamp. */
 type Event = [key: number, value: number, ts: number];
+
+/**
+ * The record type, declared as users would (`returns(...)`): the keyBy exchange then
+ * carries 20-byte binary tuples instead of JSON.
+ */
+const EVENT_TYPE = Types.TUPLE(Types.INT32, Types.FLOAT64, Types.INT64);
 
 /** Start-signal words in shared memory: sources opened, and "go". */
 const READY = 0;
@@ -78,6 +85,7 @@ export default defineJob<BenchArgs>(
         'events',
       )
       .map(triple)
+      .returns(EVENT_TYPE)
       .filter(keep)
       .keyBy((e) => e[0])
       .sum(1)

@@ -11,6 +11,7 @@ import { type Explanation, JsonPlanGenerator } from '../graph/json-plan-generato
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { StreamGraphGenerator } from '../graph/stream-graph-generator.ts';
 import { StreamingJobGraphGenerator } from '../graph/streaming-job-graph-generator.ts';
+import type { TypeInformation } from '../types/type-information.ts';
 import type { Source } from './connector/source.ts';
 import { DataStream, DataStreamSource } from './data-stream.ts';
 import { InvalidApiUseError } from './invalid-api-use-error.ts';
@@ -228,11 +229,14 @@ export class StreamExecutionEnvironment {
    * @param source - the source
    * @param watermarkStrategy - timestamps and watermarks of the source's records
    * @param sourceName - name of the source
+   * @param type - the records' type (Flink's `typeInfo` argument); default: the
+   *   source's `getProducedType()`, else undeclared (JSON on exchanges)
    */
   fromSource<T>(
     source: Source<T>,
     watermarkStrategy: WatermarkStrategy<T>,
     sourceName: string,
+    type?: TypeInformation<T>,
   ): DataStreamSource<T> {
     if (typeof sourceName !== 'string' || sourceName.trim() === '') {
       throw new InvalidApiUseError(
@@ -246,6 +250,7 @@ export class StreamExecutionEnvironment {
       source,
       watermarkStrategy,
     );
+    if (type !== undefined) t.declaredType = type;
     this.addOperator(t);
     return new DataStreamSource<T>(this, t);
   }

@@ -19,6 +19,7 @@
 
 import type { StreamPartitioner } from '../graph/stream-partitioner.ts';
 import { ChainingStrategy, type StreamOperator } from '../runtime/operators/stream-operator.ts';
+import type { TypeInformation } from '../types/type-information.ts';
 import type { Sink } from './connector/sink.ts';
 import type { Source } from './connector/source.ts';
 import type { Key, KeySelector } from './functions.ts';
@@ -53,6 +54,13 @@ export abstract class Transformation<T> {
   /** Slot sharing group; `undefined` = inherited from the inputs, else `'default'`. */
   slotSharingGroup: string | undefined;
   chainingStrategy: ChainingStrategy = ChainingStrategy.ALWAYS;
+  /** Record type declared on this transformation (`returns(...)`, a source's type). */
+  declaredType: TypeInformation<T> | undefined;
+  /**
+   * The transformation whose record type this one has when it declares none: the
+   * input of type-preserving operations (filter, keyBy, rolling aggregations, ...).
+   */
+  typeSource: Transformation<T> | undefined;
   /** Phantom field tying the record type to the transformation; never set. */
   declare readonly __recordType?: T;
 
@@ -60,6 +68,18 @@ export abstract class Transformation<T> {
     this.id = id;
     this.environmentToken = environmentToken;
     this.name = name;
+  }
+
+  /**
+   * The record type: declared here, else that of {@link typeSource}; `undefined` when
+   * none is known (records then cross exchanges as JSON).
+   */
+  getOutputType(): TypeInformation<T> | undefined {
+    // A loop, not recursion: chains of filters can be long.
+    for (let t: Transformation<T> | undefined = this; t !== undefined; t = t.typeSource) {
+      if (t.declaredType !== undefined) return t.declaredType;
+    }
+    return undefined;
   }
 
   /** The transformations this one reads from. */
@@ -88,6 +108,7 @@ export class SourceTransformation<T> extends Transformation<T> {
     super(id, environmentToken, name);
     this.source = source;
     this.watermarkStrategy = watermarkStrategy;
+    this.declaredType = source.getProducedType?.();
     this.chainingStrategy = ChainingStrategy.HEAD;
   }
 
@@ -166,6 +187,7 @@ export class PartitionTransformation<T> extends Transformation<T> {
     super(id, environmentToken, `Partition (${partitioner.shipStrategy})`);
     this.input = input;
     this.partitioner = partitioner;
+    this.typeSource = input;
   }
 
   getInputs(): readonly Transformation<unknown>[] {
@@ -181,6 +203,7 @@ export class UnionTransformation<T> extends Transformation<T> {
   constructor(id: number, environmentToken: object, inputs: readonly Transformation<T>[]) {
     super(id, environmentToken, 'Union');
     this.inputs = inputs;
+    this.typeSource = inputs[0];
   }
 
   getInputs(): readonly Transformation<unknown>[] {

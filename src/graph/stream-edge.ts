@@ -1,3 +1,4 @@
+import type { TypeSerializerDescriptor } from '../types/type-serializer.ts';
 import type { StreamPartitioner } from './stream-partitioner.ts';
 
 /**
@@ -17,6 +18,12 @@ export class StreamEdge {
   readonly partitioner: StreamPartitioner<unknown>;
   /** Id of the `OutputTag` whose side output the edge carries; `undefined` = main output. */
   readonly outputTag: string | undefined;
+  /**
+   * Descriptor of the serializer of the records the edge carries (the source node's
+   * declared output type, `serializer.snapshotConfiguration()`); `undefined` = not
+   * declared, JSON. Both ends of the exchange rebuild it with `restoreSerializer`.
+   */
+  readonly typeSerializer: TypeSerializerDescriptor | undefined;
 
   /**
    * @param sourceId - id of the upstream node
@@ -34,12 +41,14 @@ export class StreamEdge {
     typeNumber = 0,
     ordinal = 0,
     outputTag?: string,
+    typeSerializer?: TypeSerializerDescriptor,
   ) {
     this.sourceId = sourceId;
     this.targetId = targetId;
     this.partitioner = partitioner;
     this.typeNumber = typeNumber;
     this.outputTag = outputTag;
+    this.typeSerializer = typeSerializer;
     const suffix = ordinal > 0 ? `_${ordinal}` : '';
     this.id = `${sourceId}_${targetId}_${typeNumber}_${partitioner.shipStrategy}${suffix}`;
   }

@@ -8,6 +8,7 @@ import type {
 import { SourceOperator } from '../runtime/operators/source-operator.ts';
 import type { StreamOperator } from '../runtime/operators/stream-operator.ts';
 import { StreamSink } from '../runtime/operators/stream-sink.ts';
+import type { TypeSerializerDescriptor } from '../types/type-serializer.ts';
 import { StreamGraph, type StreamGraphSettings } from './stream-graph.ts';
 import type { StreamNodeSpec } from './stream-node.ts';
 import type { StreamPartitioner } from './stream-partitioner.ts';
@@ -30,6 +31,8 @@ interface ResolvedInput {
   readonly nodeId: number;
   readonly partitioner: StreamPartitioner<unknown> | undefined;
   readonly outputTag?: string | undefined;
+  /** Serializer descriptor of the node's declared output type (side outputs: none). */
+  readonly type?: TypeSerializerDescriptor | undefined;
 }
 
 /**
@@ -77,7 +80,7 @@ export class StreamGraphGenerator {
             input: Transformation<unknown>;
             outputTag: string;
           };
-          result = resolve(input).map((r) => ({ ...r, outputTag }));
+          result = resolve(input).map((r) => ({ ...r, outputTag, type: undefined }));
           break;
         }
         case 'union':
@@ -85,7 +88,7 @@ export class StreamGraphGenerator {
           break;
         default:
           addPhysical(t);
-          result = [{ nodeId: t.id, partitioner: undefined }];
+          result = [{ nodeId: t.id, partitioner: undefined, type: t.getOutputType()?.descriptor }];
       }
       resolved.set(t, result);
       return result;
@@ -106,7 +109,7 @@ export class StreamGraphGenerator {
       };
       graph.addNode(spec);
       for (const input of inputs) {
-        graph.addEdge(input.nodeId, t.id, input.partitioner, 0, input.outputTag);
+        graph.addEdge(input.nodeId, t.id, input.partitioner, 0, input.outputTag, input.type);
       }
     };
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../errors.ts';
 import { UPPER_BOUND_MAX_PARALLELISM } from '../types/key-group-range-assignment.ts';
+import type { TypeSerializerDescriptor } from '../types/type-serializer.ts';
 import {
   DuplicateUidError,
   EmptyGraphError,
@@ -85,6 +86,8 @@ export class StreamGraph {
    * @param targetId - downstream node id
    * @param partitioner - explicit partitioner (copied), or `undefined` for the default
    * @param typeNumber - input position at the target (0 for one-input operators)
+   * @param outputTag - id of the side output the edge carries (`undefined` = main output)
+   * @param typeSerializer - descriptor of the records' serializer (`undefined` = JSON)
    * @throws SLUICE_ERR_GRAPH_FORWARD_PARALLELISM for a FORWARD edge between different parallelisms
    */
   addEdge(
@@ -93,6 +96,7 @@ export class StreamGraph {
     partitioner?: StreamPartitioner<unknown>,
     typeNumber = 0,
     outputTag?: string,
+    typeSerializer?: TypeSerializerDescriptor,
   ): StreamEdge {
     const source = this.getStreamNode(sourceId);
     const target = this.getStreamNode(targetId);
@@ -135,6 +139,7 @@ export class StreamGraph {
       typeNumber,
       ordinal,
       outputTag,
+      typeSerializer,
     );
     source.outEdges.push(edge);
     target.inEdges.push(edge);

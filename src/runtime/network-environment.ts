@@ -17,9 +17,9 @@
  *                                      close gates
  * ```
  *
- * Records are serialized with the edge's serializer ({@link recordSerializerOf}):
- * JSON for now, since the DataStream API does not declare record types yet; both
- * sides of an edge use the same one.
+ * Records are serialized with the edge's serializer ({@link recordSerializerOf}): the
+ * declared type of the producing operator (`returns(...)`, `Types`), JSON when none
+ * was declared; both sides of an edge rebuild the same one from its descriptor.
  *
  * @remarks One per deployment, owned by the worker's thread.
  * @module
@@ -34,6 +34,7 @@ import { buildRecordWriter } from '../network/record-writer-builder.ts';
 import { ResultPartition } from '../network/result-partition.ts';
 import { SingleInputGate } from '../network/single-input-gate.ts';
 import { JsonSerializer } from '../types/json-serializer.ts';
+import { restoreSerializer } from '../types/restore-serializer.ts';
 import { StreamElementSerializer } from '../types/stream-element-serializer.ts';
 import type { TypeSerializer } from '../types/type-serializer.ts';
 import { BufferPoolRegistry } from './buffer-pool-registry.ts';
@@ -46,14 +47,16 @@ import { StreamOneInputProcessor } from './stream-one-input-processor.ts';
 import type { TaskNetworkEnvironment } from './task-executor.ts';
 
 /**
- * The serializer of the records crossing `edge`.
+ * The serializer of the records crossing `edge`: rebuilt from the edge's serializer
+ * descriptor (the producer's declared type, `returns(...)`), JSON when none was declared.
  *
  * @param edge - the job edge
  * @returns the record serializer both sides use
+ * @throws SLUICE_ERR_TYPES_INVALID_SCHEMA when the descriptor is invalid
  */
 export function recordSerializerOf(edge: JobEdge): TypeSerializer<unknown> {
-  void edge;
-  return JsonSerializer.INSTANCE;
+  const descriptor = edge.streamEdge.typeSerializer;
+  return descriptor === undefined ? JsonSerializer.INSTANCE : restoreSerializer(descriptor);
 }
 
 /** A subtask's network endpoints. */

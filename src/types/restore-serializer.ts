@@ -11,8 +11,14 @@ import {
 } from './primitive-serializers.ts';
 import { RowSerializer } from './row-serializer.ts';
 import { StreamElementSerializer } from './stream-element-serializer.ts';
+import { TupleSerializer } from './tuple-serializer.ts';
 import { InvalidSchemaError } from './type-errors.ts';
-import type { RowField, TypeSerializer, TypeSerializerDescriptor } from './type-serializer.ts';
+import type {
+  RowField,
+  RowFieldType,
+  TypeSerializer,
+  TypeSerializerDescriptor,
+} from './type-serializer.ts';
 
 const MAX_NESTING = 8;
 
@@ -61,6 +67,8 @@ function restore(descriptor: unknown, depth: number): TypeSerializer<unknown> {
       return KeySerializer.INSTANCE as TypeSerializer<unknown>;
     case 'row':
       return new RowSerializer(d.fields as readonly RowField[]) as TypeSerializer<unknown>;
+    case 'tuple':
+      return new TupleSerializer(d.types as readonly RowFieldType[]) as TypeSerializer<unknown>;
     case 'stream-element':
       if (depth >= MAX_NESTING) {
         throw new InvalidSchemaError(`serializer descriptor nested deeper than ${MAX_NESTING}`);
@@ -68,7 +76,7 @@ function restore(descriptor: unknown, depth: number): TypeSerializer<unknown> {
       return new StreamElementSerializer(restore(d.record, depth + 1)) as TypeSerializer<unknown>;
     default:
       throw new InvalidSchemaError(
-        `unknown serializer type ${JSON.stringify(d.type)}; known: int32, int64, float64, boolean, timestamp, string, bytes, json, key, row, stream-element`,
+        `unknown serializer type ${JSON.stringify(d.type)}; known: int32, int64, float64, boolean, timestamp, string, bytes, json, key, row, tuple, stream-element`,
         { details: { type: d.type } },
       );
   }

@@ -39,7 +39,8 @@ export type RowOf<Fs extends readonly RowField[]> = {
 /** A row whose schema is only known at run time. */
 export type Row = Record<string, unknown>;
 
-const FIXED_SIZES: Record<RowFieldType, number> = {
+/** Serialized size of each field type in bytes; −1 for variable-length types. */
+export const FIXED_SIZES: Record<RowFieldType, number> = {
   int32: 4,
   int64: 8,
   float64: 8,
@@ -50,14 +51,14 @@ const FIXED_SIZES: Record<RowFieldType, number> = {
 };
 
 /** Normalized field: `nullable` always present. */
-interface NormalizedField {
+export interface NormalizedField {
   readonly name: string;
   readonly type: RowFieldType;
   readonly nullable: boolean;
 }
 
 /** Functions generated for one schema. */
-interface RowCodec<T> {
+export interface RowCodec<T> {
   serialize(value: T, target: DataOutputView): void;
   deserialize(source: DataInputView): T;
   deserializeWithReuse(reuse: T, source: DataInputView): T;
@@ -183,7 +184,7 @@ export class RowSerializer<T extends object = Row> implements FixedLengthTypeSer
   }
 }
 
-function normalizeFields(fields: readonly RowField[]): readonly NormalizedField[] {
+export function normalizeFields(fields: readonly RowField[]): readonly NormalizedField[] {
   if (!Array.isArray(fields)) {
     throw new InvalidSchemaError(
       `row schema must be an array of fields {name, type, nullable?}, got ${typeof fields}`,
@@ -235,14 +236,21 @@ const helpers = {
       'RowSerializer: writeFixed/readFixed called on a row with nullable, string or bytes fields (getLength() is -1)',
     );
   },
-  bad(field: NormalizedField, value: unknown): never {
-    const where = `row field "${field.name}"`;
+  bad(field: NormalizedField, value: unknown, tuple: boolean): never {
+    const where = tuple ? `tuple element ${field.name}` : `row field "${field.name}"`;
     if (value === null || value === undefined) throwNullValue(where, field.type, value);
     throwValueMismatch(where, field.type, value);
   },
-  notObject(value: unknown): never {
-    if (value === null || value === undefined) throwNullValue('row', 'row', value);
-    throwValueMismatch('row', 'row (an object)', value);
+  isArray: Array.isArray,
+  /** `arity` ≥ 0: a tuple of that many elements was expected. */
+  notObject(value: unknown, arity: number): never {
+    const what = arity < 0 ? 'row' : 'tuple';
+    if (value === null || value === undefined) throwNullValue(what, what, value);
+    throwValueMismatch(
+      what,
+      arity < 0 ? 'row (an object)' : `tuple (an array of ${arity} elements)`,
+      value,
+    );
   },
   corruptBitmap(byte: number, mask: number): never {
     throw new CorruptDataError(
@@ -379,8 +387,23 @@ function copyExpr(type: RowFieldType, v: string): string {
  * Generates the straight-line codec of a schema. Only JSON string literals of the
  * field names and fixed snippets per type enter the source.
  */
-function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): RowCodec<T> {
-  const key = (f: NormalizedField) => JSON.stringify(f.name);
+export function compileCodec<T>(
+  fields: readonly NormalizedField[],
+  fixed: boolean,
+  shape: 'object' | 'array' = 'object',
+): RowCodec<T> {
+  const asArray = shape === 'array';
+  const position = new Map<NormalizedField, number>();
+  for (const [i, f] of fields.entries()) position.set(f, i);
+  // Objects: a JSON string literal of the name; tuples: the element index.
+  const key = (f: NormalizedField) => (asArray ? String(position.get(f)) : JSON.stringify(f.name));
+  const build = (value: (f: NormalizedField, i: number) => string) =>
+    asArray
+      ? `[${fields.map((f, i) => value(f, i)).join(', ')}]`
+      : `{ ${fields.map((f, i) => `${key(f)}: ${value(f, i)}`).join(', ')} }`;
+  const notShape = asArray
+    ? '!h.isArray(v) || v.length < NFIELDS'
+    : 'v === null || typeof v !== "object"';
   const nullableIndex = new Map<NormalizedField, number>();
   for (const f of fields) if (f.nullable) nullableIndex.set(f, nullableIndex.size);
   const bitmapBytes = Math.ceil(nullableIndex.size / 8);
@@ -390,7 +413,9 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
   };
 
   // Validation: every field checked before anything is written.
-  const check: string[] = ['if (v === null || typeof v !== "object") h.notObject(v);'];
+  const check: string[] = [
+    `if (${notShape.replace('NFIELDS', String(fields.length))}) h.notObject(v, ${asArray ? fields.length : -1});`,
+  ];
   for (let b = 0; b < bitmapBytes; b++) check.push(`let n${b} = 0;`);
   fields.forEach((f, i) => {
     check.push(`const f${i} = v[${key(f)}];`);
@@ -398,10 +423,10 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
     if (f.nullable) {
       const k = nullableIndex.get(f)!;
       check.push(
-        `if (f${i} === null || f${i} === undefined) n${k >> 3} |= ${1 << (k & 7)}; else if (${checkExpr(f.type, `f${i}`)}) h.bad(fields[${i}], f${i});`,
+        `if (f${i} === null || f${i} === undefined) n${k >> 3} |= ${1 << (k & 7)}; else if (${checkExpr(f.type, `f${i}`)}) h.bad(fields[${i}], f${i}, ${asArray});`,
       );
     } else {
-      check.push(`if (${checkExpr(f.type, `f${i}`)}) h.bad(fields[${i}], f${i});`);
+      check.push(`if (${checkExpr(f.type, `f${i}`)}) h.bad(fields[${i}], f${i}, ${asArray});`);
     }
   });
 
@@ -427,9 +452,13 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
   fields.forEach((f, i) => {
     des.push(`const a${i} = ${read(f)};`);
   });
-  des.push(`return { ${fields.map((f, i) => `${key(f)}: a${i}`).join(', ')} };`);
+  des.push(`return ${build((_f, i) => `a${i}`)};`);
 
-  const reuse: string[] = ['if (r === null || typeof r !== "object") return deserialize(inp);'];
+  const reuse: string[] = [
+    asArray
+      ? 'if (!h.isArray(r)) return deserialize(inp);'
+      : 'if (r === null || typeof r !== "object") return deserialize(inp);',
+  ];
   reuse.push(...readBitmap);
   for (const f of fields) {
     if (f.type === 'timestamp') {
@@ -447,7 +476,11 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
   const readFixedReuse: string[] = [];
   if (fixed) {
     let offset = 0;
-    readFixedReuse.push('if (r === null || typeof r !== "object") return readFixed(view, p);');
+    readFixedReuse.push(
+      asArray
+        ? 'if (!h.isArray(r)) return readFixed(view, p);'
+        : 'if (r === null || typeof r !== "object") return readFixed(view, p);',
+    );
     fields.forEach((f, i) => {
       writeFixed.push(writeFixedStmt(f.type, `f${i}`, offset));
       readFixed.push(`const a${i} = ${readFixedExpr(f.type, offset)};`);
@@ -460,15 +493,15 @@ function compileCodec<T>(fields: readonly NormalizedField[], fixed: boolean): Ro
       }
       offset += FIXED_SIZES[f.type];
     });
-    readFixed.push(`return { ${fields.map((f, i) => `${key(f)}: a${i}`).join(', ')} };`);
+    readFixed.push(`return ${build((_f, i) => `a${i}`)};`);
     readFixedReuse.push('return r;');
   } else {
     readFixed.push('return h.notFixed();');
     readFixedReuse.push('return h.notFixed();');
   }
 
-  const create = `return { ${fields.map((f) => `${key(f)}: ${f.nullable ? 'null' : defaultExpr(f.type)}`).join(', ')} };`;
-  const copy = `if (v === null || typeof v !== "object") return v;\nreturn { ${fields.map((f) => `${key(f)}: ${copyExpr(f.type, `v[${key(f)}]`)}`).join(', ')} };`;
+  const create = `return ${build((f) => (f.nullable ? 'null' : defaultExpr(f.type)))};`;
+  const copy = `if (v === null || typeof v !== "object") return v;\nreturn ${build((f) => copyExpr(f.type, `v[${key(f)}]`))};`;
 
   const source = `
     "use strict";

@@ -28,6 +28,7 @@ export interface RowField {
  * ```
  *  { type: 'int64' }
  *  { type: 'row', fields: [{ name: 'id', type: 'int64' }, { name: 'tag', type: 'string', nullable: true }] }
+ *  { type: 'tuple', types: ['int32', 'float64', 'int64'] }
  *  { type: 'stream-element', record: { type: 'json' } }
  * ```
  */
@@ -36,6 +37,7 @@ export type TypeSerializerDescriptor =
   | { readonly type: 'json' }
   | { readonly type: 'key' }
   | { readonly type: 'row'; readonly fields: readonly RowField[] }
+  | { readonly type: 'tuple'; readonly types: readonly RowFieldType[] }
   | { readonly type: 'stream-element'; readonly record: TypeSerializerDescriptor };
 
 /**

@@ -1,3 +1,5 @@
+import type { TypeInformation } from '../../types/type-information.ts';
+
 /**
  * The source contract (Flink's FLIP-27 `Source` / `SourceReader`, without splits):
  * small enough for the embedded sources now and for the Kafka source later.
@@ -96,4 +98,10 @@ export interface Source<T> {
    * @param context - subtask index and parallelism decide what the reader reads
    */
   createReader(context: SourceReaderContext): SourceReader<T> | Promise<SourceReader<T>>;
+  /**
+   * The type of the records the source produces, when it knows it (Flink's
+   * `ResultTypeQueryable.getProducedType`): records then cross exchanges with its
+   * binary serializer instead of JSON. Optional.
+   */
+  getProducedType?(): TypeInformation<T> | undefined;
 }
