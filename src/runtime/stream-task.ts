@@ -296,6 +296,10 @@ export class StreamTask {
     } catch {
       // Figures of a released network: the counters alone.
     }
+    if (chain !== undefined && this.vertex.isSource()) {
+      const source = (chain.mainOperator as SourceOperator<unknown>).snapshotSourceMetrics();
+      if (source !== undefined) extras = { ...extras, source };
+    }
     return io.snapshot(extras);
   }
 

@@ -7,6 +7,7 @@ import type {
 import type { RuntimeContext } from '../../api/functions.ts';
 import type { WatermarkStrategy } from '../../api/watermark-strategy.ts';
 import type { SluiceError } from '../../errors.ts';
+import type { SourceMetricsSnapshot } from '../../metrics/metric-snapshots.ts';
 import { TimestampsAndWatermarks } from '../watermark/timestamps-and-watermarks.ts';
 import {
   type ElementContext,
@@ -164,6 +165,16 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   /** Resolves when the reader may have data again. */
   getAvailableFuture(): Promise<void> {
     return this.reader!.isAvailable();
+  }
+
+  /**
+   * The reader's own figures for the task's metrics snapshot (Flink's source metric
+   * group), when the reader has a `snapshotMetrics()` — the Kafka source reports lag,
+   * offsets per partition and records in errors. Called every metrics interval.
+   */
+  snapshotSourceMetrics(): SourceMetricsSnapshot | undefined {
+    const reader = this.reader as { snapshotMetrics?: () => SourceMetricsSnapshot } | undefined;
+    return reader?.snapshotMetrics?.();
   }
 
   /** End of input: a bounded source emits the final watermark. */
