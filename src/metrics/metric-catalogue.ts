@@ -373,6 +373,14 @@ export const METRIC_FAMILIES: readonly MetricFamilySpec[] = Object.freeze([
     'pendingRecords',
     'Records not yet read from the external system.',
   ),
+  family(
+    'sluice_source_numRecordsInErrors_total',
+    'counter',
+    'task',
+    'records',
+    'numRecordsInErrors',
+    'Records the source could not deserialize and skipped or sent to a dead-letter topic.',
+  ),
   // --- Kafka consumer, per partition ---
   family(
     'sluice_kafka_consumer_records_lag',

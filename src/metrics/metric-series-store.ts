@@ -122,6 +122,8 @@ export interface TaskEntry {
   readonly numBytesIn: MonotonicCounter;
   readonly numBytesOut: MonotonicCounter;
   readonly numBuffersOut: MonotonicCounter;
+  /** Source records in errors (`source.numRecordsInErrors`). */
+  readonly numRecordsInErrors: MonotonicCounter;
   /** Channels of the latest snapshot with their labels (capped). */
   channels: { labels: Labels; snapshot: ChannelMetricsSnapshot }[];
   /** Partitions of the latest snapshot with their labels (capped). */
@@ -193,6 +195,7 @@ export class MetricSeriesStore {
         numBytesIn: new MonotonicCounter(),
         numBytesOut: new MonotonicCounter(),
         numBuffersOut: new MonotonicCounter(),
+        numRecordsInErrors: new MonotonicCounter(),
         channels: [],
         partitions: [],
         operators: new Map(),
@@ -208,6 +211,7 @@ export class MetricSeriesStore {
         entry.numBytesIn,
         entry.numBytesOut,
         entry.numBuffersOut,
+        entry.numRecordsInErrors,
       ])
         c.restart();
       for (const op of entry.operators.values()) {
@@ -222,6 +226,7 @@ export class MetricSeriesStore {
     entry.numBytesIn.update(snapshot.numBytesIn);
     entry.numBytesOut.update(snapshot.numBytesOut);
     entry.numBuffersOut.update(snapshot.numBuffersOut);
+    entry.numRecordsInErrors.update(snapshot.source?.numRecordsInErrors ?? 0);
     this.updateChannels(entry, snapshot.channels ?? []);
     this.updateOperators(entry, snapshot.operators ?? []);
     this.updatePartitions(entry, snapshot.source?.partitions ?? []);

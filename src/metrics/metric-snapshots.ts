@@ -80,6 +80,8 @@ export interface SourceMetricsSnapshot {
   sourceIdleTime?: number;
   /** Records not yet read from the external system. */
   pendingRecords?: number;
+  /** Records the source could not deserialize and skipped or dead-lettered (cumulative). */
+  numRecordsInErrors?: number;
   /** Kafka partitions assigned to this subtask. */
   partitions?: KafkaPartitionSnapshot[];
 }

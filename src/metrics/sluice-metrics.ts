@@ -108,7 +108,8 @@ type TaskCounterField =
   | 'numRecordsOut'
   | 'numBytesIn'
   | 'numBytesOut'
-  | 'numBuffersOut';
+  | 'numBuffersOut'
+  | 'numRecordsInErrors';
 const taskCounter =
   (field: TaskCounterField): Reader =>
   (m, emit) => {
@@ -196,6 +197,7 @@ const READERS: Readonly<Record<string, Reader>> = {
   sluice_source_watermarkLag: taskGauge((s) => s.source?.watermarkLag),
   sluice_source_sourceIdleTime: taskGauge((s) => s.source?.sourceIdleTime),
   sluice_source_pendingRecords: taskGauge((s) => s.source?.pendingRecords),
+  sluice_source_numRecordsInErrors_total: taskCounter('numRecordsInErrors'),
   sluice_kafka_consumer_records_lag: (m, emit) => {
     for (const t of m.store.tasks.values())
       if (t.active) for (const p of t.partitions) emit(p.labels, p.snapshot.lag);

@@ -55,6 +55,7 @@ function task(overrides: Partial<TaskMetricsSnapshot> = {}): TaskMetricsSnapshot
       watermarkLag: 200,
       sourceIdleTime: 0,
       pendingRecords: 1234,
+      numRecordsInErrors: 3,
       partitions: [
         { topic: 'bids', partition: 0, currentOffset: 500, committedOffset: 400, lag: 1000 },
         { topic: 'bids', partition: 1, currentOffset: 700, committedOffset: 650, lag: 234 },
@@ -114,6 +115,7 @@ describe('SluiceMetrics', () => {
       ['sluice_source_watermarkLag', 200],
       ['sluice_source_sourceIdleTime', 0],
       ['sluice_source_pendingRecords', 1234],
+      ['sluice_source_numRecordsInErrors_total', 3],
       ['sluice_kafka_consumer_records_lag_max', 1000],
     ];
     for (const [name, expected] of expectations)
