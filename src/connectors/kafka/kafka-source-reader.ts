@@ -367,10 +367,12 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         lag,
       });
     }
-    const snapshot: SourceMetricsSnapshot = { pendingRecords, partitions };
+    const snapshot: SourceMetricsSnapshot = {
+      pendingRecords,
+      partitions,
+      numRecordsInErrors: this.failures.numRecordsInErrors,
+    };
     if (lastTimestamp >= 0) snapshot.currentEmitEventTimeLag = Date.now() - lastTimestamp;
-    (snapshot as { numRecordsInErrors?: number }).numRecordsInErrors =
-      this.failures.numRecordsInErrors;
     return snapshot;
   }
 

@@ -89,6 +89,8 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   private emitter: TimestampsAndWatermarks<OUT> | undefined;
   private output!: Output<OUT>;
   private runtimeContext!: RuntimeContext;
+  /** The reader's last figures, kept for the task's final snapshot after close. */
+  private closedSourceMetrics: SourceMetricsSnapshot | undefined;
 
   /**
    * @param operatorName - name for plans and errors (`Source: numbers`)
@@ -174,7 +176,7 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
    */
   snapshotSourceMetrics(): SourceMetricsSnapshot | undefined {
     const reader = this.reader as { snapshotMetrics?: () => SourceMetricsSnapshot } | undefined;
-    return reader?.snapshotMetrics?.();
+    return reader === undefined ? this.closedSourceMetrics : reader.snapshotMetrics?.();
   }
 
   /** End of input: a bounded source emits the final watermark. */
@@ -185,6 +187,7 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   async close(): Promise<void> {
     this.emitter?.stop();
     const reader = this.reader;
+    if (reader !== undefined) this.closedSourceMetrics = this.snapshotSourceMetrics();
     this.reader = undefined;
     if (reader?.close === undefined) return;
     try {
