@@ -29,7 +29,7 @@ function samples(text: string, name: string): { labels: Record<string, string>; 
 }
 
 /** The value of the one series of `name` whose task name starts with `task`. */
-function valueOf(text: string, name: string, task: string, jobId: string): number | undefined {
+function seriesValue(text: string, name: string, task: string, jobId: string): number | undefined {
   const found = samples(text, name).filter(
     (s) => s.labels.job_id === jobId && s.labels.task_name?.startsWith(task),
   );
@@ -69,22 +69,27 @@ describe('a slow operator in the middle of a job', () => {
     for (;;) {
       const text = await (await fetch(`${url}/metrics`)).text();
       const flow = (await request<FlowInfo>(`${url}/jobs/${jobId}/flow`)).json;
-      const throttledBusy = valueOf(text, 'sluice_task_busyTimeMsPerSecond', 'Throttled', jobId);
-      const sourceBackPressured = valueOf(
+      const throttledBusy = seriesValue(
+        text,
+        'sluice_task_busyTimeMsPerSecond',
+        'Throttled',
+        jobId,
+      );
+      const sourceBackPressured = seriesValue(
         text,
         'sluice_task_backPressuredTimeMsPerSecond',
         'Source: numbers',
         jobId,
       );
-      const sourceIsBackPressured = valueOf(
+      const sourceIsBackPressured = seriesValue(
         text,
         'sluice_task_isBackPressured',
         'Source: numbers',
         jobId,
       );
       // The channel from the source into Throttled, as Throttled (the receiver) reports it.
-      const credit = valueOf(text, 'sluice_task_channel_credit', 'Throttled', jobId);
-      const backlog = valueOf(text, 'sluice_task_channel_backlog', 'Throttled', jobId);
+      const credit = seriesValue(text, 'sluice_task_channel_credit', 'Throttled', jobId);
+      const backlog = seriesValue(text, 'sluice_task_channel_backlog', 'Throttled', jobId);
       const bottleneck = flow.verdict?.bottleneck;
       last = {
         throttledBusy,
