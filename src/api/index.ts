@@ -40,6 +40,9 @@ export {
   StringSerializer,
 } from '../types/primitive-serializers.ts';
 export { RowSerializer } from '../types/row-serializer.ts';
+export { type TupleOf, TupleSerializer } from '../types/tuple-serializer.ts';
+export { TypeInformation } from '../types/type-information.ts';
+export { type FieldTypeInformation, Types } from '../types/types.ts';
 export type {
   Sink,
   SinkWriter,

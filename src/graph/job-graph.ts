@@ -53,7 +53,13 @@ export class JobGraph {
         v.maxParallelism,
         v.slotSharingGroup,
         v.chainedNodes.map((n) => [n.id, n.operatorId, n.name, n.kind]),
-        v.inputs.map((e) => [e.source.id, e.shipStrategy, e.inputIndex]),
+        // The record type too: both ends of an exchange must agree on the serializer.
+        v.inputs.map((e) => [
+          e.source.id,
+          e.shipStrategy,
+          e.inputIndex,
+          e.streamEdge.typeSerializer,
+        ]),
       ]),
     );
   }

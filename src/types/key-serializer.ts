@@ -229,6 +229,33 @@ export function hashKeyBytes(
   return murmur3Hash32(bytes, offset, length, 0);
 }
 
+/** Bytes of a serialized number key (`[10][8 bytes]`). */
+export const NUMBER_KEY_BYTES = 9;
+
+/**
+ * Writes the serialized form of the number key `value` (exactly `serializeKey(value)`,
+ * {@link NUMBER_KEY_BYTES} bytes) at `target[offset]`, without the scratch: the fast
+ * path of keyed state for number keys.
+ *
+ * @param value - the key
+ * @param target - receives the bytes; the caller guarantees 9 bytes of room
+ * @param offset - first byte
+ */
+export function writeNumberKey(value: number, target: Uint8Array, offset: number): void {
+  numberWords(value);
+  const hi = numberHi;
+  const lo = numberLo;
+  target[offset] = TAG_NUMBER;
+  target[offset + 1] = hi >>> 24;
+  target[offset + 2] = (hi >>> 16) & 0xff;
+  target[offset + 3] = (hi >>> 8) & 0xff;
+  target[offset + 4] = hi & 0xff;
+  target[offset + 5] = lo >>> 24;
+  target[offset + 6] = (lo >>> 16) & 0xff;
+  target[offset + 7] = (lo >>> 8) & 0xff;
+  target[offset + 8] = lo & 0xff;
+}
+
 /**
  * Stable 32-bit hash of a key, equal to `hashKeyBytes(serializeKey(key))` but
  * without allocating (numbers are hashed from their bits directly, other keys are

@@ -4,8 +4,11 @@
  * per key group of the subtask's key-group range, shared by every state of the operator.
  *
  * ```
- *  setCurrentKey(k):  bytes = serializeKey(k)      (reused scratch, no allocation)
- *                     keyHash = murmur3(bytes)     (= hashKey(k), what keyBy used)
+ *  setCurrentKey(k):  bytes = serializeKey(k)      (reused scratch, no allocation;
+ *                                                   numbers: written from their bits)
+ *                     keyHash = murmur3(bytes)     (= hashKey(k), what keyBy used;
+ *                                                   numbers: from their bits, and the
+ *                                                   same number again is not re-hashed)
  *                     keyGroup = murmurHash(keyHash) % maxParallelism
  *                     table = tables[keyGroup − range.start]
  *  state.value():     entry = table.find(hash(stateId, keyHash, namespace), key, namespace)
@@ -40,7 +43,13 @@ import {
   computeKeyGroupForKeyHash,
   type KeyGroupRange,
 } from '../../types/key-group-range-assignment.ts';
-import { deserializeKey, KeySerializer } from '../../types/key-serializer.ts';
+import {
+  deserializeKey,
+  hashKey,
+  KeySerializer,
+  NUMBER_KEY_BYTES,
+  writeNumberKey,
+} from '../../types/key-serializer.ts';
 import { bitMix, murmur3Hash32 } from '../../types/murmur-hash.ts';
 import type { TypeSerializer } from '../../types/type-serializer.ts';
 import { EntryValueStore } from './entry-value-store.ts';
@@ -142,6 +151,10 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   mutations = 0;
   private currentKey: Key | undefined;
   private readonly keyOut = new DataOutputSerializer(64);
+  /** Serialized current key when it is a number (the fast path of {@link setCurrentKey}). */
+  private readonly numberKeyBytes = new Uint8Array(NUMBER_KEY_BYTES);
+  /** The current key when it was set as a number by {@link setCurrentKey}, else NaN. */
+  private lastNumberKey = Number.NaN;
   private timerKey = new Uint8Array(64);
   private readonly maps: KeyGroupStateMap[];
   private readonly states = new Map<string, RegisteredState>();
@@ -181,6 +194,20 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
    * @throws RangeError when the key's group is outside this backend's range (a routing bug)
    */
   setCurrentKey(key: Key): void {
+    if (typeof key === 'number') {
+      // Fast path for number keys: the same key again costs one comparison; another
+      // is written and hashed from its bits (the same bytes and hash as below).
+      if (key === this.lastNumberKey && this.keyGroup >= 0) {
+        this.currentKey = key;
+        return;
+      }
+      const bytes = this.numberKeyBytes;
+      writeNumberKey(key, bytes, 0);
+      this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, hashKey(key));
+      this.lastNumberKey = key;
+      this.currentKey = key;
+      return;
+    }
     const out = this.keyOut;
     out.clear();
     KeySerializer.INSTANCE.serialize(key, out);
@@ -484,10 +511,15 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   }
 
   private selectKey(bytes: Uint8Array, length: number): void {
+    this.selectKeyHashed(bytes, length, murmur3Hash32(bytes, 0, length, 0));
+  }
+
+  /** {@link selectKey} with the key's hash (`hashKeyBytes(bytes)`) already known. */
+  private selectKeyHashed(bytes: Uint8Array, length: number, hash: number): void {
     this.keyVersion++;
+    this.lastNumberKey = Number.NaN;
     this.keyBytes = bytes;
     this.keyLength = length;
-    const hash = murmur3Hash32(bytes, 0, length, 0);
     const keyGroup = computeKeyGroupForKeyHash(hash, this.maxParallelism);
     const { startKeyGroup, endKeyGroup } = this.keyGroupRange;
     if (keyGroup < startKeyGroup || keyGroup > endKeyGroup) {

@@ -18,6 +18,9 @@ const EMPTY = new Uint8Array(0);
 export class ObjectValueState<V> implements ValueState<V> {
   readonly stateId: number;
   private readonly backend: ManagedKeyedStateBackend;
+  private cachedEntry = NULL_ADDRESS;
+  private cachedKeyVersion = -1;
+  private cachedMutations = -1;
 
   /**
    * @param backend - the backend
@@ -28,8 +31,29 @@ export class ObjectValueState<V> implements ValueState<V> {
     this.stateId = stateId;
   }
 
+  /**
+   * The current key's entry, or 0. The last result is reused while the key and the
+   * tables did not change: `value()` then `update()` (the rolling aggregations) cost
+   * one hash lookup.
+   */
+  private lookup(): number {
+    const backend = this.backend;
+    if (
+      this.cachedKeyVersion === backend.keyVersion &&
+      this.cachedMutations === backend.mutations &&
+      backend.keyGroup >= 0
+    ) {
+      return this.cachedEntry;
+    }
+    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    this.cachedEntry = entry;
+    this.cachedKeyVersion = backend.keyVersion;
+    this.cachedMutations = backend.mutations;
+    return entry;
+  }
+
   value(): V | undefined {
-    const entry = this.backend.find(this.stateId, EMPTY, 0, 0);
+    const entry = this.lookup();
     if (entry === NULL_ADDRESS) return undefined;
     return this.backend.objects[this.backend.arena.u32[(entry >>> 2) + E_AUX]!] as V;
   }
@@ -41,7 +65,7 @@ export class ObjectValueState<V> implements ValueState<V> {
       return;
     }
     const backend = this.backend;
-    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    const entry = this.lookup();
     if (entry !== NULL_ADDRESS) {
       backend.objects[backend.arena.u32[(entry >>> 2) + E_AUX]!] = value;
       return;
@@ -52,7 +76,7 @@ export class ObjectValueState<V> implements ValueState<V> {
 
   clear(): void {
     const backend = this.backend;
-    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    const entry = this.lookup();
     if (entry === NULL_ADDRESS) return;
     backend.freeObjectSlot(backend.arena.u32[(entry >>> 2) + E_AUX]!);
     backend.remove(entry);
