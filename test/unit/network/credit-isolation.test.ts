@@ -23,7 +23,12 @@ async function rateOfA(words: Int32Array, ms: number): Promise<number> {
 }
 
 describe('credit isolation (the point of credit-based flow control)', () => {
-  it('one producer, two consumers in other workers: B stalls, A keeps ≥ 50 % of its rate, the producer stays within its pool, nothing is lost when B resumes', async () => {
+  // Rates over 1 s windows on a shared 2-core machine: a burst of load from another
+  // process can skew one window; a retry tells that apart from a real isolation failure.
+  it('one producer, two consumers in other workers: B stalls, A keeps ≥ 50 % of its rate, the producer stays within its pool, nothing is lost when B resumes', {
+    retry: 2,
+    timeout: 60_000,
+  }, async () => {
     const network = new NetworkBufferPool({ numberOfSegments: 128, segmentSizeBytes: 32 * 1024 });
     const channels = ExchangeChannels.create({ numberOfProducers: 1, numberOfConsumers: 2 });
     const { sab, words } = newControl();
@@ -75,5 +80,5 @@ describe('credit isolation (the point of credit-based flow control)', () => {
     } finally {
       await Promise.all([producer, ...consumers].map((w) => w.terminate()));
     }
-  }, 60_000);
+  });
 });

@@ -63,7 +63,12 @@ describe('exchange between worker threads', () => {
     }
   }, 60_000);
 
-  it('a lone record arrives within buffer timeout + 20 ms', async () => {
+  // A latency bound on a shared 2-core machine: another process can take the core for
+  // longer than the 20 ms slack; a retry tells that apart from a real flush bug.
+  it('a lone record arrives within buffer timeout + 20 ms', {
+    retry: 2,
+    timeout: 30_000,
+  }, async () => {
     const network = new NetworkBufferPool({ numberOfSegments: 16, segmentSizeBytes: 32 * 1024 });
     const channels = ExchangeChannels.create({ numberOfProducers: 1, numberOfConsumers: 1 });
     const base = { network: network.getHandle(), channels: channels.getHandle() };
@@ -87,5 +92,5 @@ describe('exchange between worker threads', () => {
     } finally {
       await Promise.all([producer.terminate(), consumer.terminate()]);
     }
-  }, 30_000);
+  });
 });
