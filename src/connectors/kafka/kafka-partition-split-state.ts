@@ -65,6 +65,13 @@ export class KafkaPartitionSplitState {
     return this.started && this.nextOffset >= this.stoppingOffset;
   }
 
+  /** Records not fetched yet: high watermark minus fetch position (0 when unknown). */
+  unfetched(): number {
+    return this.highWatermark < 0 || this.fetchOffset < 0
+      ? 0
+      : Math.max(0, this.highWatermark - this.fetchOffset);
+  }
+
   /** Records between the emitted position and the high watermark (0 when unknown). */
   lag(): number {
     return this.highWatermark < 0 || this.nextOffset < 0

@@ -350,14 +350,19 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     return this.failures.flush();
   }
 
-  /** Source figures for the task's metrics snapshot (FLIP-33 and Kafka's). */
+  /**
+   * Source figures for the task's metrics snapshot: `pendingRecords` (FLIP-33: not
+   * fetched yet, high watermark − fetch position), and per partition the emitted
+   * position (`currentOffset`), the last committed offset and the lag behind the high
+   * watermark from the emitted position.
+   */
   snapshotMetrics(): SourceMetricsSnapshot {
     let pendingRecords = 0;
     let lastTimestamp = -1;
     const partitions = [];
     for (const split of this.splits.values()) {
       const lag = split.lag();
-      pendingRecords += lag;
+      pendingRecords += split.unfetched();
       if (split.lastEmittedTimestamp > lastTimestamp) lastTimestamp = split.lastEmittedTimestamp;
       partitions.push({
         topic: split.topic,

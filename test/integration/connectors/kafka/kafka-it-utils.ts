@@ -39,7 +39,8 @@ export async function produceRecords(
   const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    const chunk = 8000; // all records of a chunk may hash to one partition: stay < 1 MiB
+    // All records of a chunk may hash to one partition: stay well below 1 MiB per request.
+    const chunk = Math.max(100, Math.floor((512 * 1024) / (60 + (options.padBytes ?? 0))));
     for (let start = 0; start < count; start += chunk) {
       const messages = [];
       for (let seq = start; seq < Math.min(count, start + chunk); seq++) {
@@ -134,7 +135,7 @@ export function startCluster(slots = 2): Promise<MiniCluster> {
       'taskmanager.numberOfTaskSlots': slots,
       'taskmanager.memory.network.min': '4mb',
       'taskmanager.memory.network.max': '4mb',
-      'log.level': 'warn',
+      'log.level': 'error',
     }),
     { metricsIntervalMs: 200, cancelTimeoutMs: 10_000 },
   );
