@@ -70,6 +70,8 @@ export async function endOffsets(topic: string): Promise<number> {
 export interface ReadRecord {
   partition: number;
   offset: number;
+  /** Record timestamp (epoch ms). */
+  timestamp: number;
   key: string;
   value: Buffer | null;
   headers: Record<string, string>;
@@ -108,6 +110,7 @@ export async function readTopic(
               onRecord({
                 partition: batch.partition,
                 offset: Number(m.offset),
+                timestamp: Number(m.timestamp),
                 key: m.key?.toString() ?? '',
                 value: m.value,
                 headers,
