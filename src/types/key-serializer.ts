@@ -234,14 +234,15 @@ export const NUMBER_KEY_BYTES = 9;
 
 /**
  * Writes the serialized form of the number key `value` (exactly `serializeKey(value)`,
- * {@link NUMBER_KEY_BYTES} bytes) at `target[offset]`, without the scratch: the fast
- * path of keyed state for number keys.
+ * {@link NUMBER_KEY_BYTES} bytes) at `target[offset]`, without the scratch, and returns
+ * its hash (exactly `hashKey(value)`): the fast path of keyed state for number keys.
  *
  * @param value - the key
  * @param target - receives the bytes; the caller guarantees 9 bytes of room
  * @param offset - first byte
+ * @returns `hashKey(value)`
  */
-export function writeNumberKey(value: number, target: Uint8Array, offset: number): void {
+export function writeNumberKey(value: number, target: Uint8Array, offset: number): number {
   numberWords(value);
   const hi = numberHi;
   const lo = numberLo;
@@ -254,6 +255,7 @@ export function writeNumberKey(value: number, target: Uint8Array, offset: number
   target[offset + 6] = (lo >>> 16) & 0xff;
   target[offset + 7] = (lo >>> 8) & 0xff;
   target[offset + 8] = lo & 0xff;
+  return hashNumberWords(hi, lo);
 }
 
 /**
@@ -266,22 +268,25 @@ export function writeNumberKey(value: number, target: Uint8Array, offset: number
 export function hashKey(key: Key): number {
   if (typeof key === 'number') {
     numberWords(key);
-    const hi = numberHi;
-    const lo = numberLo;
-    // Byte stream: [10][hi: b0 b1 b2 b3][lo: b4 b5 b6 b7], blocks read little-endian.
-    let h = murmur3MixBlock(
-      0,
-      TAG_NUMBER | ((hi >>> 24) << 8) | (((hi >>> 16) & 0xff) << 16) | (((hi >>> 8) & 0xff) << 24),
-    );
-    h = murmur3MixBlock(
-      h,
-      (hi & 0xff) | ((lo >>> 24) << 8) | (((lo >>> 16) & 0xff) << 16) | (((lo >>> 8) & 0xff) << 24),
-    );
-    return murmur3Finish(h, lo & 0xff, 1, 9);
+    return hashNumberWords(numberHi, numberLo);
   }
   if (typeof key === 'string') return hashStringKey(key);
   const n = encodeToScratch(key);
   return murmur3Hash32(scratch, 0, n, 0);
+}
+
+/** {@link hashKey} of a number key from its order-preserving words (see {@link numberWords}). */
+function hashNumberWords(hi: number, lo: number): number {
+  // Byte stream: [10][hi: b0 b1 b2 b3][lo: b4 b5 b6 b7], blocks read little-endian.
+  let h = murmur3MixBlock(
+    0,
+    TAG_NUMBER | ((hi >>> 24) << 8) | (((hi >>> 16) & 0xff) << 16) | (((hi >>> 8) & 0xff) << 24),
+  );
+  h = murmur3MixBlock(
+    h,
+    (hi & 0xff) | ((lo >>> 24) << 8) | (((lo >>> 16) & 0xff) << 16) | (((lo >>> 8) & 0xff) << 24),
+  );
+  return murmur3Finish(h, lo & 0xff, 1, 9);
 }
 
 /**

@@ -45,7 +45,6 @@ import {
 } from '../../types/key-group-range-assignment.ts';
 import {
   deserializeKey,
-  hashKey,
   KeySerializer,
   NUMBER_KEY_BYTES,
   writeNumberKey,
@@ -202,8 +201,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
         return;
       }
       const bytes = this.numberKeyBytes;
-      writeNumberKey(key, bytes, 0);
-      this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, hashKey(key));
+      this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, writeNumberKey(key, bytes, 0));
       this.lastNumberKey = key;
       this.currentKey = key;
       return;

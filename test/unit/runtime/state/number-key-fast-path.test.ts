@@ -56,7 +56,7 @@ describe('number keys in keyed state (fast path)', () => {
   it('writes exactly the bytes of serializeKey and hashes as hashKeyBytes', () => {
     const target = new Uint8Array(12);
     for (const n of [...NUMBERS, ...Array.from({ length: 200 }, (_, i) => i * 7919 - 3e5)]) {
-      writeNumberKey(n, target, 2);
+      expect(writeNumberKey(n, target, 2)).toBe(hashKeyBytes(serializeKey(n)));
       expect(target.subarray(2, 11)).toEqual(serializeKey(n));
       expect(hashKey(n)).toBe(hashKeyBytes(serializeKey(n)));
     }
