@@ -3,8 +3,9 @@
  *
  * Workload: datagen → map → filter → keyBy → rolling sum → discard over records
  * `[key, value, ts]` (three numbers, a tuple as Flink's `Tuple3`; 1,024 keys; the
- * filter keeps 7 of 8 records). Records cross the exchange as JSON: the DataStream API
- * cannot declare a record type yet (see `docs/runtime.md`).
+ * filter keeps 7 of 8 records). The job declares the record type as users would
+ * (`returns(Types.TUPLE(...))`), so records cross the keyBy exchange as 20-byte binary
+ * tuples instead of JSON (see `docs/api.md`, `docs/runtime.md`).
  *
  * - `p1RecordsPerSecond`, `p2RecordsPerSecond`: the job below on a `MiniCluster` at
  *   parallelism 1 and 2 — worker threads, the source chain and the keyed chain joined by
