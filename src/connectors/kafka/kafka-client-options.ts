@@ -79,7 +79,8 @@ export interface KafkaClientCommonOptions {
   logLevel: KafkaClientLogLevel;
   /**
    * Settings passed to the client library verbatim (kafkajs `KafkaConfig`: `ssl`,
-   * `sasl`, ...). Must be structured-cloneable: the job is rebuilt on every worker.
+   * `sasl`, ...). The job builder runs again on every worker, so build them there (read
+   * certificates and secrets in the builder, not before submitting).
    * @defaultValue `{}`
    */
   clientProperties: Record<string, unknown>;

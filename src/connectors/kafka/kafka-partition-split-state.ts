@@ -40,6 +40,12 @@ export class KafkaPartitionSplitState {
   started = false;
   /** Epoch ms timestamp of the last record emitted from the partition; -1 if none. */
   lastEmittedTimestamp = -1;
+  /**
+   * Where the partition's records go: the runtime's per-split output when it offers one
+   * (Flink's `ReaderOutput.createOutputForSplit`, for per-partition watermarks), else the
+   * reader's output. Set at the partition's first emission.
+   */
+  output: unknown;
 
   /**
    * @param topic - topic name

@@ -86,6 +86,9 @@ class BuiltSerializationSchema<T> implements KafkaRecordSerializationSchema<T> {
   private readonly value: (element: T) => Uint8Array | string | null;
   private readonly headers: ((element: T) => KafkaHeaders) | undefined;
   private readonly partitioner: ((element: T, topic: string) => number | undefined) | undefined;
+  /** Last timestamp converted to text (consecutive records often share one). */
+  private lastTimestamp = Number.NaN;
+  private lastTimestampText = '';
 
   constructor(builder: KafkaRecordSerializationSchemaBuilder<T>) {
     const parts = builder.parts();
@@ -102,11 +105,19 @@ class BuiltSerializationSchema<T> implements KafkaRecordSerializationSchema<T> {
     timestamp: number | undefined,
   ): KafkaProducerRecord {
     const topic = typeof this.topic === 'string' ? this.topic : this.topic(element);
+    let timestampText: string | undefined;
+    if (timestamp !== undefined && timestamp >= 0) {
+      if (timestamp !== this.lastTimestamp) {
+        this.lastTimestamp = timestamp;
+        this.lastTimestampText = String(timestamp);
+      }
+      timestampText = this.lastTimestampText;
+    }
     const record: KafkaProducerRecord = {
       topic,
       key: this.key === undefined ? null : this.key(element),
       value: this.value(element),
-      timestamp: timestamp === undefined || timestamp < 0 ? undefined : String(timestamp),
+      timestamp: timestampText,
     };
     if (this.headers !== undefined) record.headers = this.headers(element);
     if (this.partitioner !== undefined) record.partition = this.partitioner(element, topic);

@@ -34,6 +34,11 @@
  * - **Bounded reads** (`setBounded`): stopping offsets are resolved at start; the reader
  *   ends when every partition it owns (`splitOwner`) and every partition assigned to it
  *   reached its stopping offset.
+ * - **Timestamps and watermarks.** Records are emitted with their Kafka timestamps. When
+ *   the runtime's output offers Flink's split outputs (`createOutputForSplit`), each
+ *   partition emits through its own, so that the watermark strategy runs per partition;
+ *   otherwise the strategy given to `fromSource` runs once per subtask over all its
+ *   partitions (see {@link SplitAwareReaderOutput}).
  *
  * @remarks Owned by the source task's worker thread; the consumer's callbacks run on
  * the same event loop. Corresponds to Flink's `KafkaSourceReader`,
@@ -86,6 +91,17 @@ export interface KafkaSourceReaderConfig<T> {
   readonly logger: Logger;
 }
 
+/**
+ * Flink's `ReaderOutput` split methods: when the runtime's output offers them, each
+ * partition gets an output of its own, so that a watermark strategy can run one
+ * generator per partition and combine them (the minimum over active partitions). The
+ * reader only routes records; without them every partition shares the subtask's output.
+ */
+export interface SplitAwareReaderOutput<T> extends ReaderOutput<T> {
+  createOutputForSplit?(splitId: string): ReaderOutput<T>;
+  releaseOutputForSplit?(splitId: string): void;
+}
+
 /** Collects what one record deserializes to, so that emitting happens outside the try. */
 class RecordCollector<T> implements Collector<T> {
   count = 0;
@@ -122,6 +138,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private failure: Error | undefined;
   private closed = false;
   private autoCommitTimer: ReturnType<typeof setInterval> | undefined;
+  /** The output of the last `pollNext` (to release per-split outputs). */
+  private lastOutput: SplitAwareReaderOutput<T> | undefined;
   /** Offset commits that succeeded / failed (Flink's `commitsSucceeded` / `commitsFailed`). */
   commitsSucceeded = 0;
   commitsFailed = 0;
@@ -247,18 +265,20 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
    * @throws SLUICE_ERR_KAFKA_DESERIALIZATION_FAILED (policy `fail`), the consumer's or the
    *   dead-letter producer's failure
    */
-  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
+  pollNext(output: SplitAwareReaderOutput<T>, maxRecords: number): InputStatus {
     if (this.failure !== undefined) throw this.failure;
     if (!this.failures.isAvailable()) return InputStatus.NOTHING_AVAILABLE;
     const queue = this.queue;
     const view = this.view;
     const collector = this.collector;
     const deserializer = this.config.deserializer;
+    this.lastOutput = output;
     let remaining = maxRecords;
     while (remaining > 0) {
       const batch = queue.peek();
       if (batch === undefined) break;
       const split = batch.split;
+      const out = (split.output ?? this.outputFor(split, output)) as ReaderOutput<T>;
       const messages = batch.messages;
       view.topic = split.topic;
       view.partition = split.partition;
@@ -280,10 +300,10 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         const count = collector.count;
         if (count === 0) continue;
         const timestamp = Number(message.timestamp);
-        output.collect(collector.first as T, timestamp);
+        out.collect(collector.first as T, timestamp);
         if (count > 1) {
           const rest = collector.rest;
-          for (let r = 0; r < rest.length; r++) output.collect(rest[r]!, timestamp);
+          for (let r = 0; r < rest.length; r++) out.collect(rest[r]!, timestamp);
           rest.length = 0;
         }
         split.lastEmittedTimestamp = timestamp;
@@ -402,6 +422,12 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     }
   }
 
+  /** The partition's own output when the runtime offers split outputs, else `output`. */
+  private outputFor(split: KafkaPartitionSplitState, output: SplitAwareReaderOutput<T>): unknown {
+    split.output = output.createOutputForSplit?.(split.key) ?? output;
+    return split.output;
+  }
+
   private async resolveTopics(admin: KafkaAdminClient): Promise<string[]> {
     const { topics, topicPattern } = this.config;
     if (topics !== undefined) return [...topics];
@@ -436,6 +462,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       if (keys.has(key)) continue;
       const dropped = this.queue.removePartition(split);
       this.splits.delete(key);
+      if (split.output !== undefined) this.lastOutput?.releaseOutputForSplit?.(key);
       this.log.info(
         { topic: split.topic, partition: split.partition, droppedRecords: dropped },
         'Kafka partition revoked',

@@ -16,9 +16,14 @@
  * at once (kafkajs' next fetch continues after it), while what is committed to the group
  * is only what the reader passes to `commitOffsets`.
  *
+ * The producer runs on a private instance of kafkajs whose per-partition grouping of a
+ * `sendBatch` is linear instead of quadratic ({@link loadPatchedKafkajs}); other users of
+ * kafkajs in the process keep the published library.
+ *
  * kafkajs logs routine rebalances at `error` ("The group is rebalancing") and `warn`;
  * Sluice reports real failures itself as coded errors, so kafkajs levels are mapped one
- * step down: error → warn, warn → info, info → debug, debug → trace.
+ * step down: error → warn, warn → info, info → debug, debug → trace; the responses of
+ * a rebalance ("The group is rebalancing, so a rejoin is needed") go to debug.
  *
  * @remarks Objects belong to the thread that created them.
  * @module
@@ -141,13 +146,18 @@ const KAFKAJS_LEVEL: Record<KafkaClientLogLevel, LogLevelValue> = {
   debug: logLevel.DEBUG,
 };
 
+/** kafkajs errors that are routine in a consumer group (a rebalance), logged at debug. */
+const ROUTINE = /rebalanc|not aware of this member|Pausing fetching|Resuming fetching/i;
+
 /** kafkajs entries → pino, one level down (see the module documentation). */
 function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
       const fields = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) logger.warn(fields, message);
+      if (ROUTINE.test(message) || ROUTINE.test(String(extra.error ?? ''))) {
+        logger.debug(fields, message);
+      } else if (level === logLevel.ERROR) logger.warn(fields, message);
       else if (level === logLevel.WARN) logger.info(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);
       else logger.trace(fields, message);

@@ -100,7 +100,7 @@ describe('KafkaSink builder', () => {
       maxInFlightRequests: 1,
       compression: 'none',
       batchSizeBytes: 512 * 1024,
-      lingerMs: 5,
+      lingerMs: 0,
     });
     const tuned = KafkaSink.builder<string>()
       .setBootstrapServers('a:1')

@@ -433,6 +433,42 @@ describe('KafkaSourceReader', () => {
     await reader.close();
   });
 
+  it('routes each partition to its own output when the runtime offers split outputs, and releases it on revocation', async () => {
+    const { clients, reader } = await startReader({}, () => {}, undefined, {
+      t: [
+        [0, 100],
+        [0, 100],
+      ],
+    });
+    const perSplit = new Map<string, CollectingOutput>();
+    const released: string[] = [];
+    const main = Object.assign(new CollectingOutput(), {
+      createOutputForSplit(splitId: string) {
+        const out = new CollectingOutput();
+        perSplit.set(splitId, out);
+        return out;
+      },
+      releaseOutputForSplit(splitId: string) {
+        released.push(splitId);
+      },
+    });
+    const consumer = clients.consumers[0]!;
+    consumer.assign([
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 1 },
+    ]);
+    await settle();
+    await consumer.deliver(batchOf('t', 0, 0, range(0, 3)));
+    await consumer.deliver(batchOf('t', 1, 0, range(10, 2)));
+    drain(reader, main);
+    expect(main.values).toEqual([]);
+    expect(perSplit.get('t:0')!.values).toEqual([0, 1, 2]);
+    expect(perSplit.get('t:1')!.values).toEqual([10, 11]);
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    expect(released).toEqual(['t:1']);
+    await reader.close();
+  });
+
   it('surfaces a consumer crash as SLUICE_ERR_KAFKA_CONSUMER_FAILED', async () => {
     const { clients, reader, output } = await startReader();
     clients.consumers[0]!.listener!.onCrash(new Error('SASL authentication failed'));
