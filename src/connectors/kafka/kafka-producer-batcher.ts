@@ -5,8 +5,9 @@
  *
  * ```
  *   add(topic, message, bytes)  ──►  pending (per topic, insertion order)
- *                                        │ linger.ms passed, or ≥ max.request.size,
- *                                        │ or the previous send completed, or flush()
+ *                                        │ ≥ max.request.size, or its oldest record waited
+ *                                        │ linger.ms (counted while a request is in
+ *                                        │ flight too), or flush()
  *                                        ▼
  *                                    in flight: ONE producer.send() at a time
  *                                        │ ack (acks=-1) → numRecordsSent, wake waiters
@@ -57,6 +58,8 @@ export class KafkaProducerBatcher {
   private lastList: ProducerMessage[] | undefined;
   private pendingBytes = 0;
   private pendingRecords = 0;
+  /** `Date.now()` when the oldest pending record was added. */
+  private firstPendingMs = 0;
   private inFlight: Promise<void> | undefined;
   private inFlightBytes = 0;
   private inFlightRecords = 0;
@@ -115,10 +118,10 @@ export class KafkaProducerBatcher {
     }
     list.push(message);
     this.pendingBytes += bytes;
-    this.pendingRecords++;
+    if (this.pendingRecords++ === 0) this.firstPendingMs = Date.now();
     if (this.inFlight !== undefined) return;
     if (this.pendingBytes >= this.options.maxRequestBytes) this.sendNow();
-    else if (this.timer === undefined) this.scheduleSend();
+    else if (this.timer === undefined) this.scheduleSend(this.options.lingerMs);
   }
 
   /** `false` while the buffer is full (or after a failure: the caller then hits it). */
@@ -160,13 +163,12 @@ export class KafkaProducerBatcher {
     this.wake();
   }
 
-  private scheduleSend(): void {
+  private scheduleSend(delayMs: number): void {
     const fire = () => {
       this.timer = undefined;
       if (this.inFlight === undefined && this.pendingRecords > 0) this.sendNow();
     };
-    this.timer =
-      this.options.lingerMs <= 0 ? setImmediate(fire) : setTimeout(fire, this.options.lingerMs);
+    this.timer = delayMs <= 0 ? setImmediate(fire) : setTimeout(fire, delayMs);
   }
 
   private clearTimer(): void {
@@ -207,6 +209,7 @@ export class KafkaProducerBatcher {
     }
     this.pendingRecords -= records;
     this.pendingBytes -= bytes;
+    if (this.pendingRecords > 0) this.firstPendingMs = Date.now();
     this.inFlightRecords = records;
     this.inFlightBytes = bytes;
     this.inFlight = this.producer.send(request).then(
@@ -222,7 +225,16 @@ export class KafkaProducerBatcher {
     this.numRecordsSent += records;
     this.numBytesSent += bytes;
     this.numRequests++;
-    if (this.pendingRecords > 0) this.sendNow();
+    if (this.pendingRecords > 0) {
+      // What accumulated during the request leaves now if it fills a request or its oldest
+      // record lingered long enough; otherwise when linger.ms has passed for it.
+      const lingered = Date.now() - this.firstPendingMs;
+      if (this.pendingBytes >= this.options.maxRequestBytes || lingered >= this.options.lingerMs) {
+        this.sendNow();
+      } else if (this.timer === undefined) {
+        this.scheduleSend(this.options.lingerMs - lingered);
+      }
+    }
     this.wake();
   }
 

@@ -16,9 +16,9 @@
  * at once (kafkajs' next fetch continues after it), while what is committed to the group
  * is only what the reader passes to `commitOffsets`.
  *
- * The producer runs on a private instance of kafkajs whose per-partition grouping of a
- * `sendBatch` is linear instead of quadratic ({@link loadPatchedKafkajs}); other users of
- * kafkajs in the process keep the published library.
+ * The clients run on a private instance of kafkajs with three producer modules replaced
+ * by faster equivalents (`kafkajs-patches.ts`, {@link loadPatchedKafkajs}); other users
+ * of kafkajs in the process keep the published library.
  *
  * kafkajs logs routine rebalances at `error` ("The group is rebalancing") and `warn`;
  * Sluice reports real failures itself as coded errors, so kafkajs levels are mapped one
@@ -62,6 +62,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from './kafka-client.ts';
+import { createPartitioner, groupMessagesPerPartition, murmur2 } from './kafkajs-patches.ts';
 import {
   assignPartitionsToMembers,
   decodeMemberUserData,
@@ -70,40 +71,12 @@ import {
 } from './subtask-partition-assigner.ts';
 
 /**
- * kafkajs 2.2.4 groups a `sendBatch`'s messages by partition with
- * `Object.assign(result, { [p]: [...current, message] })` per message: quadratic in the
- * messages of a partition, about 0.8 µs per record for 100 records and 14 µs for 8,000
- * (`groupMessagesPerPartition.js`). This is the same grouping in linear time: one object
- * with one array per partition, records in their original order.
- */
-export function groupMessagesPerPartition({
-  topic,
-  partitionMetadata,
-  messages,
-  partitioner,
-}: {
-  topic: string;
-  partitionMetadata: readonly unknown[];
-  messages: readonly Message[];
-  partitioner: (args: { topic: string; partitionMetadata: unknown; message: Message }) => number;
-}): Record<number, Message[]> {
-  const result: Record<number, Message[]> = {};
-  if (partitionMetadata.length === 0) return result;
-  for (const message of messages) {
-    const partition = partitioner({ topic, partitionMetadata, message });
-    const list = result[partition];
-    if (list === undefined) result[partition] = [message];
-    else list.push(message);
-  }
-  return result;
-}
-
-/**
- * Loads a private instance of kafkajs whose producer uses the linear
- * {@link groupMessagesPerPartition}: kafkajs' modules are loaded afresh with the
- * replacement in the CommonJS cache, then the cache is put back as it was. Whoever else
- * loads kafkajs in the process (the test fixture, a user's code) keeps the unmodified
- * library, whatever the load order.
+ * Loads a private instance of kafkajs whose producer uses the faster modules of
+ * `kafkajs-patches.ts` (linear grouping by partition, `Math.imul` murmur2, no array per
+ * keyed record in the partitioner): kafkajs' modules are loaded afresh with the
+ * replacements in the CommonJS cache, then the cache is put back as it was. Whoever
+ * else loads kafkajs in the process (the test fixture, a user's code) keeps the
+ * published library, whatever the load order.
  *
  * @returns the kafkajs module (the same API, the same version)
  */
@@ -119,12 +92,19 @@ export function loadPatchedKafkajs(): typeof KafkajsModule {
       delete cache[id];
     }
   }
-  const groupPath = join(root, 'src/producer/groupMessagesPerPartition.js');
-  const replacement = new Module(groupPath);
-  replacement.filename = groupPath;
-  replacement.loaded = true;
-  replacement.exports = groupMessagesPerPartition;
-  cache[groupPath] = replacement;
+  const replacements: [string, unknown][] = [
+    ['src/producer/groupMessagesPerPartition.js', groupMessagesPerPartition],
+    ['src/producer/partitioners/default/murmur2.js', murmur2],
+    ['src/producer/partitioners/legacy/partitioner.js', createPartitioner],
+  ];
+  for (const [path, exports] of replacements) {
+    const filename = join(root, path);
+    const replacement = new Module(filename);
+    replacement.filename = filename;
+    replacement.loaded = true;
+    replacement.exports = exports;
+    cache[filename] = replacement;
+  }
   try {
     return require('kafkajs') as typeof KafkajsModule;
   } finally {
