@@ -40,9 +40,13 @@
  *   otherwise the strategy given to `fromSource` runs once per subtask over all its
  *   partitions (see {@link SplitAwareReaderOutput}).
  *
+ * Collaborators: `KafkaSplitFetcher` (the fetch side and its pausing),
+ * `FetchedRecordsQueue` (the hand-off), `KafkaOffsetCommitter` (commits),
+ * `DeserializationFailureHandler` (the failure policy).
+ *
  * @remarks Owned by the source task's worker thread; the consumer's callbacks run on
- * the same event loop. Corresponds to Flink's `KafkaSourceReader`,
- * `KafkaPartitionSplitReader` and `FutureCompletingBlockingQueue`.
+ * the same event loop. Corresponds to Flink's `KafkaSourceReader` with its
+ * `SplitFetcherManager`, `KafkaPartitionSplitReader` and `FutureCompletingBlockingQueue`.
  * @module
  */
 import type { Logger } from 'pino';
@@ -54,10 +58,8 @@ import {
 } from '../../api/connector/source.ts';
 import type { SourceMetricsSnapshot } from '../../metrics/metric-snapshots.ts';
 import { DeserializationFailureHandler } from './deserialization-failure-handler.ts';
-import { FetchedRecordsQueue, type QueuedBatch } from './fetched-records-queue.ts';
+import { FetchedRecordsQueue } from './fetched-records-queue.ts';
 import type {
-  BatchControl,
-  FetchedPartitionBatch,
   KafkaAdminClient,
   KafkaClientFactory,
   KafkaConsumerClient,
@@ -65,6 +67,7 @@ import type {
   TopicPartitionOffset,
 } from './kafka-client.ts';
 import { errorSummary, KafkaConsumerError } from './kafka-errors.ts';
+import { KafkaOffsetCommitter } from './kafka-offset-committer.ts';
 import { KafkaPartitionSplitState, NO_STOPPING_OFFSET } from './kafka-partition-split-state.ts';
 import {
   type Collector,
@@ -72,6 +75,7 @@ import {
   ReusableConsumerRecord,
 } from './kafka-record-deserialization-schema.ts';
 import type { KafkaSourceOptions } from './kafka-source-options.ts';
+import { KafkaSplitFetcher } from './kafka-split-fetcher.ts';
 import { type OffsetsInitializer, partitionKey } from './offsets-initializer.ts';
 import { splitOwner } from './subtask-partition-assigner.ts';
 
@@ -125,7 +129,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly view = new ReusableConsumerRecord();
   private readonly collector = new RecordCollector<T>();
   private readonly failures: DeserializationFailureHandler;
-  private readonly pendingCheckpoints = new Map<number, TopicPartitionOffset[]>();
+  private readonly committer: KafkaOffsetCommitter;
   private readonly restoredOffsets = new Map<string, number>();
   private consumer: KafkaConsumerClient | undefined;
   private admin: KafkaAdminClient | undefined;
@@ -134,17 +138,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly stoppingOffsets = new Map<string, number>();
   /** Bounded: the partitions this subtask owns by `splitOwner`. */
   private ownedPartitions: string[] = [];
-  private backpressurePaused = false;
+  private readonly fetcher: KafkaSplitFetcher;
   private failure: Error | undefined;
   private closed = false;
-  private autoCommitTimer: ReturnType<typeof setInterval> | undefined;
   /** The output of the last `pollNext` (to release per-split outputs). */
   private lastOutput: SplitAwareReaderOutput<T> | undefined;
-  /** Offset commits that succeeded / failed (Flink's `commitsSucceeded` / `commitsFailed`). */
-  commitsSucceeded = 0;
-  commitsFailed = 0;
-  /** Times the reader paused its partitions because its queue was full. */
-  numPauses = 0;
 
   /** @param config - options, topics, offsets, deserializer, clients, context */
   constructor(config: KafkaSourceReaderConfig<T>) {
@@ -155,6 +153,14 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       this.options.maxBufferedBytes,
       this.options.maxBufferedRecords,
       this.options.resumeFraction,
+    );
+    this.committer = new KafkaOffsetCommitter(this.splits, this.log);
+    this.fetcher = new KafkaSplitFetcher(
+      this.queue,
+      this.splits,
+      this.options.heartbeatIntervalMs,
+      this.log,
+      () => this.closed || this.failure !== undefined,
     );
     this.failures = new DeserializationFailureHandler(
       this.options,
@@ -176,7 +182,12 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   /** Whether the partitions are paused because the queue is full. */
   isBackpressurePaused(): boolean {
-    return this.backpressurePaused;
+    return this.fetcher.paused;
+  }
+
+  /** Times the reader paused its partitions because its queue was full. */
+  get numPauses(): number {
+    return this.fetcher.numPauses;
   }
 
   /** Records skipped or dead-lettered because they could not be deserialized. */
@@ -238,7 +249,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     await this.consumer.subscribe(this.topics);
     await this.consumer.run({
       onPartitionsAssigned: (partitions) => this.onPartitionsAssigned(partitions),
-      onBatch: (batch, control) => this.onBatch(batch, control),
+      onBatch: (batch, control) => this.fetcher.onBatch(batch, control),
       onCrash: (error) =>
         this.fail(
           new KafkaConsumerError(
@@ -247,11 +258,10 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
           ),
         ),
     });
+    this.committer.consumer = this.consumer;
+    this.fetcher.consumer = this.consumer;
     if (options.enableAutoCommit) {
-      this.autoCommitTimer = setInterval(() => {
-        void this.commit(this.currentOffsets(), 'auto-commit');
-      }, options.autoCommitIntervalMs);
-      this.autoCommitTimer.unref?.();
+      this.committer.startAutoCommit(options.autoCommitIntervalMs, () => this.currentOffsets());
     }
     this.log.info(
       { groupId: options.groupId, topics: this.topics, bounded: this.bounded },
@@ -313,7 +323,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       remaining -= i - start;
       queue.consumed(i - start);
     }
-    if (this.backpressurePaused && queue.hasSpace()) this.resumeAll();
+    this.fetcher.resumeIfDrained();
     if (!queue.isEmpty()) return InputStatus.MORE_AVAILABLE;
     if (this.bounded && this.isBoundedReadComplete()) {
       if (this.failures.hasPending()) {
@@ -341,7 +351,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
    */
   snapshotState(checkpointId: number): TopicPartitionOffset[] {
     const offsets = this.currentOffsets();
-    if (this.options.commitOffsetsOnCheckpoint) this.pendingCheckpoints.set(checkpointId, offsets);
+    if (this.options.commitOffsetsOnCheckpoint) this.committer.remember(checkpointId, offsets);
     return offsets.map((o) => ({ ...o }));
   }
 
@@ -352,12 +362,18 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
    *
    * @param checkpointId - the completed checkpoint
    */
-  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    const offsets = this.pendingCheckpoints.get(checkpointId);
-    for (const id of this.pendingCheckpoints.keys()) {
-      if (id <= checkpointId) this.pendingCheckpoints.delete(id);
-    }
-    if (offsets !== undefined) await this.commit(offsets, `checkpoint ${checkpointId}`);
+  notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    return this.committer.checkpointComplete(checkpointId);
+  }
+
+  /** Offset commits that succeeded (Flink's `commitsSucceeded`). */
+  get commitsSucceeded(): number {
+    return this.committer.commitsSucceeded;
+  }
+
+  /** Offset commits that failed (Flink's `commitsFailed`). */
+  get commitsFailed(): number {
+    return this.committer.commitsFailed;
   }
 
   /**
@@ -405,15 +421,17 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.autoCommitTimer);
+    this.committer.stop();
     this.queue.wakeUp();
     const consumer = this.consumer;
     try {
       if (consumer !== undefined && this.options.enableAutoCommit && this.failure === undefined) {
-        await this.commit(this.currentOffsets(), 'close');
+        await this.committer.commit(this.currentOffsets(), 'close');
       }
     } finally {
       this.consumer = undefined;
+      this.committer.consumer = undefined;
+      this.fetcher.consumer = undefined;
       await Promise.allSettled([
         consumer?.disconnect(),
         this.admin?.disconnect(),
@@ -488,7 +506,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       consumer.pause(fresh);
       void this.startPartitions(fresh);
     }
-    if (this.backpressurePaused) consumer.pause(assigned);
+    if (this.fetcher.paused) consumer.pause(assigned);
     this.log.info(
       { partitions: assigned.map((tp) => partitionKey(tp.topic, tp.partition)) },
       'Kafka partitions assigned',
@@ -515,7 +533,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         const offset = this.restoredOffsets.get(split.key) ?? resolved.get(split.key)!;
         split.startAt(offset);
         consumer.seek({ topic: split.topic, partition: split.partition, offset });
-        if (split.fetchOffset < split.stoppingOffset && !this.backpressurePaused) {
+        if (split.fetchOffset < split.stoppingOffset && !this.fetcher.paused) {
           resume.push(split);
         }
       }
@@ -524,81 +542,6 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  private onBatch(
-    fetched: FetchedPartitionBatch,
-    control: BatchControl,
-  ): Promise<void> | undefined {
-    const split = this.splits.get(partitionKey(fetched.topic, fetched.partition));
-    if (split === undefined || !split.started || this.closed) return undefined;
-    const messages = fetched.messages;
-    let position = 0;
-    if (messages.length > 0 && Number(messages[0]!.offset) < split.fetchOffset) {
-      while (position < messages.length && Number(messages[position]!.offset) < split.fetchOffset) {
-        position++;
-      }
-    }
-    let end = messages.length;
-    let nextFetchOffset = fetched.nextFetchOffset;
-    const stop = split.stoppingOffset;
-    if (nextFetchOffset > stop) {
-      while (end > position && Number(messages[end - 1]!.offset) >= stop) end--;
-      nextFetchOffset = end < messages.length ? Number(messages[end]!.offset) : stop;
-    }
-    let bytes = 0;
-    for (let i = position; i < end; i++) {
-      const m = messages[i]!;
-      bytes += (m.value === null ? 0 : m.value.length) + (m.key === null ? 0 : m.key.length);
-    }
-    split.highWatermark = fetched.highWatermark;
-    const queued: QueuedBatch = { split, messages, position, end, nextFetchOffset, bytes };
-    this.queue.add(queued);
-    split.fetchOffset = nextFetchOffset;
-    if (split.fetchOffset >= stop) this.consumer?.pause([split]);
-    if (!this.queue.isFull()) return undefined;
-    this.pauseAll();
-    return this.waitForSpace(control);
-  }
-
-  /** Holds the consumer's batch callback until the queue has room, heartbeating. */
-  private async waitForSpace(control: BatchControl): Promise<void> {
-    const intervalMs = this.options.heartbeatIntervalMs;
-    while (!this.queue.hasSpace() && !this.closed && this.failure === undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const tick = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, intervalMs);
-      });
-      await Promise.race([this.queue.awaitSpace(), tick]);
-      clearTimeout(timer);
-      if (!control.isActive()) return;
-      if (!this.queue.hasSpace()) await control.heartbeat();
-    }
-    if (this.backpressurePaused && this.queue.hasSpace()) this.resumeAll();
-  }
-
-  private pauseAll(): void {
-    if (this.backpressurePaused) return;
-    this.backpressurePaused = true;
-    this.numPauses++;
-    this.consumer?.pause([...this.splits.values()]);
-    this.log.debug(
-      { bufferedBytes: this.queue.bufferedBytes, bufferedRecords: this.queue.bufferedRecords },
-      'Kafka source paused: fetch queue full',
-    );
-  }
-
-  private resumeAll(): void {
-    this.backpressurePaused = false;
-    const resume: KafkaPartitionSplitState[] = [];
-    for (const split of this.splits.values()) {
-      if (split.started && split.fetchOffset < split.stoppingOffset) resume.push(split);
-    }
-    this.consumer?.resume(resume);
-    this.log.debug(
-      { bufferedBytes: this.queue.bufferedBytes, bufferedRecords: this.queue.bufferedRecords },
-      'Kafka source resumed',
-    );
   }
 
   private isBoundedReadComplete(): boolean {
@@ -618,28 +561,6 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       }
     }
     return offsets;
-  }
-
-  private async commit(offsets: TopicPartitionOffset[], why: string): Promise<void> {
-    const consumer = this.consumer;
-    const changed = offsets.filter(
-      (o) => this.splits.get(partitionKey(o.topic, o.partition))?.committedOffset !== o.offset,
-    );
-    if (consumer === undefined || changed.length === 0) return;
-    try {
-      await consumer.commitOffsets(changed);
-      this.commitsSucceeded++;
-      for (const o of changed) {
-        const split = this.splits.get(partitionKey(o.topic, o.partition));
-        if (split !== undefined) split.committedOffset = o.offset;
-      }
-    } catch (error) {
-      this.commitsFailed++;
-      this.log.warn(
-        { err: error, why, offsets: changed },
-        'committing Kafka offsets failed; the next commit carries them',
-      );
-    }
   }
 
   private fail(error: Error): void {
