@@ -36,7 +36,7 @@ export const KafkaClientOptions = {
     { min: 1 },
   ),
   CONNECTION_TIMEOUT: option.duration(
-    'connections.timeout.ms',
+    'socket.connection.setup.timeout.ms',
     10_000,
     'Longest wait to open a connection to a broker (ms).',
     { min: 1 },
@@ -68,7 +68,7 @@ export interface KafkaClientCommonOptions {
    */
   requestTimeoutMs: number;
   /**
-   * Longest wait to connect (`connections.timeout.ms`).
+   * Longest wait to connect (`socket.connection.setup.timeout.ms`).
    * @defaultValue 10000 (ms)
    */
   connectionTimeoutMs: number;
