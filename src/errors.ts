@@ -78,6 +78,10 @@ export const ERROR_CODES = {
   SLUICE_ERR_RUNTIME_CLUSTER_CLOSED: { status: 503, retriable: false },
   SLUICE_ERR_RUNTIME_SLOTS_BUSY: { status: 503, retriable: true },
   SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED: { status: 501, retriable: false },
+  SLUICE_ERR_CHECKPOINT_CORRUPT: { status: 500, retriable: false },
+  SLUICE_ERR_CHECKPOINT_NOT_FOUND: { status: 404, retriable: false },
+  SLUICE_ERR_CHECKPOINT_STORAGE_FAILED: { status: 500, retriable: true },
+  SLUICE_ERR_CHECKPOINT_INCOMPATIBLE: { status: 400, retriable: false },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */

@@ -141,6 +141,17 @@ export const CoreOptions = {
     'Completed checkpoints kept.',
     { min: 1 },
   ),
+  SAVEPOINTS_DIR: option.string(
+    'state.savepoints.dir',
+    undefined,
+    'Default directory of savepoints, used when a savepoint request names no target directory.',
+  ),
+  CHECKPOINTS_HISTORY: option.int(
+    'web.checkpoints.history',
+    10,
+    'Checkpoints listed in the history of GET /jobs/{jobid}/checkpoints.',
+    { min: 0 },
+  ),
 
   // --- REST and metrics (docs/rest.md) ---
   REST_ADDRESS: option.string('rest.address', '0.0.0.0', 'Address the REST server binds to.'),
