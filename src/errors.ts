@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SLUICE_ERR_KAFKA_DESERIALIZATION_FAILED: { status: 500, retriable: false },
   SLUICE_ERR_KAFKA_CONSUMER_FAILED: { status: 503, retriable: true },
   SLUICE_ERR_KAFKA_PRODUCER_FAILED: { status: 503, retriable: true },
+  SLUICE_ERR_NEXMARK_TOPIC_NOT_EMPTY: { status: 409, retriable: false },
   SLUICE_ERR_REST_BAD_REQUEST: { status: 400, retriable: false },
   SLUICE_ERR_REST_UNAUTHORIZED: { status: 401, retriable: false },
   SLUICE_ERR_REST_FORBIDDEN: { status: 403, retriable: false },
