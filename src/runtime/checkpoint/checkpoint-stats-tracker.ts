@@ -170,11 +170,15 @@ export class CheckpointStatsTracker {
   private lastSizeBytes: number | undefined;
 
   /**
-   * @param options - `historySize` (`web.checkpoints.history`) and `summaryWindowSize`
+   * @param options - `historySize` (`web.checkpoints.history`) and `summaryWindowSize`;
+   *   absent or undefined ones take their defaults
    * @throws SLUICE_ERR_CONFIG_INVALID naming the invalid option
    */
   constructor(options: Partial<CheckpointStatsTrackerOptions> = {}) {
-    this.options = Object.freeze(validate({ ...defaultCheckpointStatsTrackerOptions, ...options }));
+    const merged: Record<string, unknown> = { ...defaultCheckpointStatsTrackerOptions };
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined) merged[key] = value;
+    this.options = Object.freeze(validate(merged));
     this.stateSizes = new SummaryWindow(this.options.summaryWindowSize);
     this.durations = new SummaryWindow(this.options.summaryWindowSize);
   }

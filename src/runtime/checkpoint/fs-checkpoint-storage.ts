@@ -129,7 +129,8 @@ export class FsCheckpointStorage {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * @param options - `checkpointsDir` and `jobId` required; the rest default
+   * @param options - `checkpointsDir` and `jobId` required; the rest default (also
+   *   when passed as undefined)
    * @param logger - receives failed deletions (retention, cleanup)
    * @throws SLUICE_ERR_CONFIG_INVALID naming the invalid option
    */
@@ -138,9 +139,11 @@ export class FsCheckpointStorage {
       Partial<FsCheckpointStorageOptions>,
     logger?: CheckpointStorageLogger,
   ) {
-    const merged = { ...defaultFsCheckpointStorageOptions, ...options };
-    if (merged.savepointsDir === undefined)
-      delete (merged as { savepointsDir?: unknown }).savepointsDir;
+    // an option passed as undefined takes its default (savepointsDir: none)
+    const merged: Record<string, unknown> = { ...defaultFsCheckpointStorageOptions };
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined) merged[key] = value;
+    if (merged.savepointsDir === undefined) delete merged.savepointsDir;
     this.options = Object.freeze({ savepointsDir: undefined, ...validate(merged) });
     this.jobCheckpointsDir = resolve(this.options.checkpointsDir, this.options.jobId);
     this.logger = logger;

@@ -216,6 +216,7 @@ describe('CheckpointStatsTracker', () => {
     expect(percentile([7], 0.5)).toBe(7);
     expect(percentile([1, 2], 0.999)).toBe(2);
     expect(percentile([1, 2], 0.1)).toBe(1);
+    expect(new CheckpointStatsTracker({ historySize: undefined }).options.historySize).toBe(10);
     expect(() => new CheckpointStatsTracker({ historySize: -1 })).toThrow(
       expect.objectContaining({ code: 'SLUICE_ERR_CONFIG_INVALID' }),
     );

@@ -247,6 +247,18 @@ describe('FsCheckpointStorage', () => {
     expect(
       () => new FsCheckpointStorage({ checkpointsDir: root, jobId: 'j', numRetained: 0 }),
     ).toThrow(/numRetained/);
+    const defaults = new FsCheckpointStorage({
+      checkpointsDir: root,
+      jobId: 'j',
+      numRetained: undefined,
+      savepointsDir: undefined,
+    });
+    expect(defaults.options).toEqual({
+      checkpointsDir: root,
+      jobId: 'j',
+      numRetained: 1,
+      savepointsDir: undefined,
+    });
     const error = await codeOf(storage().writeSavepoint(checkpointOf(1)));
     expect(error.code).toBe('SLUICE_ERR_CONFIG_INVALID');
     expect(error.message).toContain('state.savepoints.dir');
