@@ -10,6 +10,8 @@
  * sluice jobs list      [--url URL] [--token T] [--json]
  * sluice jobs cancel    <jobid>
  * sluice jobs savepoint <jobid> [-d DIR] [--cancel] [--trigger-id ID] [--no-wait] [--timeout MS]
+ * sluice nexmark load --events N --topic T [--rate R] [--seed S] [--partitions P]
+ *                                                          Nexmark events into Kafka (nexmark-load.ts)
  * ```
  *
  * Configuration: defaults < YAML file (`-c`) < `SLUICE_*` environment variables <
@@ -30,6 +32,7 @@ import { serializeError } from '../errors.ts';
 import type { Dispatcher } from '../server/job-controller.ts';
 import { REST_TOKEN_ENV } from '../server/rest-options.ts';
 import { SLUICE_VERSION } from '../server/sluice-version.ts';
+import { addNexmarkCommands } from './nexmark-load.ts';
 import { RestClient } from './rest-client.ts';
 import { SluiceApplication, type SluiceApplicationOptions } from './sluice-application.ts';
 
@@ -361,6 +364,8 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
         }
       },
     );
+
+  addNexmarkCommands(program, io, result);
 
   return program;
 }

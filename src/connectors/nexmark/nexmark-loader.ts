@@ -86,6 +86,25 @@ const client = (brokers: string[], clientId: string) => {
   return new kafkajs.Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
 };
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs an admin call again while it fails with a retriable error (a topic just created
+ * has no leader yet for a moment), for up to 30 s.
+ */
+async function retrying<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > deadline)
+        throw error;
+      await sleep(100);
+    }
+  }
+}
+
 /** A topic to create, with optional Kafka topic configuration. */
 export interface NexmarkTopicSpec {
   topic: string;
@@ -107,17 +126,19 @@ export async function ensureTopics(
   const admin = client(brokers, 'sluice-nexmark-admin').admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await retrying(() => admin.listTopics()));
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    await retrying(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -133,8 +154,8 @@ export async function countTopicRecords(brokers: string[], topic: string): Promi
   const admin = client(brokers, 'sluice-nexmark-admin').admin();
   await admin.connect();
   try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    const offsets = await admin.fetchTopicOffsets(topic);
+    if (!(await retrying(() => admin.listTopics())).includes(topic)) return 0;
+    const offsets = await retrying(() => admin.fetchTopicOffsets(topic));
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   } finally {
     await admin.disconnect();
@@ -145,8 +166,6 @@ export async function countTopicRecords(brokers: string[], topic: string): Promi
 export const NEXMARK_TOPIC_CONFIG: Readonly<Record<string, string>> = Object.freeze({
   'message.timestamp.type': 'LogAppendTime',
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Writes `events` Nexmark events into `topic`; see the module documentation.
@@ -175,7 +194,7 @@ export async function loadNexmarkEvents(options: NexmarkLoadOptions): Promise<Ne
   }
   const admin = client(brokers, 'sluice-nexmark-admin').admin();
   await admin.connect();
-  const topicPartitions = (await admin.fetchTopicOffsets(topic)).length;
+  const topicPartitions = (await retrying(() => admin.fetchTopicOffsets(topic))).length;
   await admin.disconnect();
 
   const realTime = options.realTime ?? false;
@@ -186,7 +205,7 @@ export async function loadNexmarkEvents(options: NexmarkLoadOptions): Promise<Ne
   // Paced: batches of 10 ms of events, so that each is written close to its time.
   const batchEvents = realTime
     ? Math.max(1, Math.floor(config.options.firstEventRate / 100))
-    : (options.batchEvents ?? 4000);
+    : (options.batchEvents ?? 8000);
 
   const makeBatch = (from: number) => {
     const to = Math.min(events, from + batchEvents);
