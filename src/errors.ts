@@ -83,6 +83,9 @@ export const ERROR_CODES = {
   SLUICE_ERR_CHECKPOINT_NOT_FOUND: { status: 404, retriable: false },
   SLUICE_ERR_CHECKPOINT_STORAGE_FAILED: { status: 500, retriable: true },
   SLUICE_ERR_CHECKPOINT_INCOMPATIBLE: { status: 400, retriable: false },
+  SLUICE_ERR_CHECKPOINT_FAILED: { status: 500, retriable: true },
+  SLUICE_ERR_CHECKPOINT_DECLINED: { status: 409, retriable: true },
+  SLUICE_ERR_CHECKPOINT_TOLERABLE_FAILURES_EXCEEDED: { status: 500, retriable: false },
 } as const;
 
 /** A Sluice error code (`SLUICE_ERR_<AREA>_<WHAT>`). */

@@ -25,6 +25,7 @@
  * @remarks Main thread.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfiguration } from '../config/configuration.ts';
@@ -76,6 +77,21 @@ const defaultIo: CliIo = {
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * The job id of application mode: derived from the job and its arguments, so that
+ * running the same command again (a restarted container) finds the job's checkpoints
+ * under `state.checkpoints.dir` and resumes from the latest (also at another
+ * `--parallelism`: state is redistributed by key group).
+ *
+ * @returns 32 hex digits
+ */
+export function applicationJobId(job: string, args: readonly string[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['sluice-application', job, args]))
+    .digest('hex')
+    .slice(0, 32);
+}
 
 /** A `sluice run` argument naming a module file rather than a catalog name. */
 const MODULE_PATH = /\.(?:ts|mts|js|mjs)$/;
@@ -241,6 +257,7 @@ function buildProgram(io: CliIo, result: { exitCode: number }): Command {
             args,
             savepointPath: options.fromSavepoint,
             allowNonRestoredState: options.allowNonRestoredState,
+            jobId: applicationJobId(job, args),
           });
           app.log.info({ jobId, jobName: job }, 'job submitted');
           if (dispatcher.awaitJobTermination === undefined) return undefined;

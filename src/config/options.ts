@@ -146,6 +146,16 @@ export const CoreOptions = {
     undefined,
     'Default directory of savepoints, used when a savepoint request names no target directory.',
   ),
+  SAVEPOINT_PATH: option.string(
+    'execution.savepoint.path',
+    undefined,
+    'Savepoint or checkpoint (directory or its _metadata file) the job starts from.',
+  ),
+  SAVEPOINT_IGNORE_UNCLAIMED_STATE: option.boolean(
+    'execution.savepoint.ignore-unclaimed-state',
+    false,
+    'Start from a savepoint that holds state of operators the job no longer has (that state is dropped).',
+  ),
   CHECKPOINTS_HISTORY: option.int(
     'web.checkpoints.history',
     10,

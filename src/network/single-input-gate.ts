@@ -99,6 +99,8 @@ export class SingleInputGate implements AvailabilityProvider {
   private readonly floatingWaiters: InputChannel[] = [];
   private nextChannel = 0;
   private numConsumed = 0;
+  /** Per channel: 1 while its consumption is blocked (checkpoint barrier alignment). */
+  private readonly blocked: Uint8Array;
   private closed = false;
   private failure: SluiceError | null = null;
   private availableFuture: Promise<void> | null = null;
@@ -145,6 +147,7 @@ export class SingleInputGate implements AvailabilityProvider {
           new InputChannel(channels, network, producer, consumerIndex, i, opts.buffersPerChannel),
       );
     this.numberOfInputChannels = this.inputChannels.length;
+    this.blocked = new Uint8Array(this.numberOfInputChannels);
     this.watcher = new NotificationWatcher(
       this.ctl,
       this.gateBase + B_NOTIFY,
@@ -176,7 +179,7 @@ export class SingleInputGate implements AvailabilityProvider {
       const i = this.nextChannel;
       this.nextChannel = i + 1 === n ? 0 : i + 1;
       const channel = channels[i]!;
-      if (channel.lastTaken) continue;
+      if (channel.lastTaken || this.blocked[i] === 1) continue;
       const buffer = channel.poll();
       if (buffer === null) continue;
       const state = channel.senderState();
@@ -243,10 +246,41 @@ export class SingleInputGate implements AvailabilityProvider {
    */
   isAvailable(): boolean {
     if (this.failure !== null || this.closed || this.isFinished()) return true;
-    for (const channel of this.inputChannels) {
-      if (!channel.lastTaken && channel.hasPublished()) return true;
+    const channels = this.inputChannels;
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i]!;
+      if (!channel.lastTaken && this.blocked[i] === 0 && channel.hasPublished()) return true;
     }
     return false;
+  }
+
+  /**
+   * Stops handing out buffers of channel `channelIndex` until {@link resumeConsumption}
+   * (checkpoint barrier alignment: the channel delivered barrier n, the others not yet).
+   * Its data stays queued at the sender, bounded by the channel's credit, so the other
+   * channels keep flowing. Flink: `InputChannel.blockConsumption`.
+   *
+   * @param channelIndex - the channel (0 ≤ i < numberOfInputChannels)
+   */
+  blockConsumption(channelIndex: number): void {
+    this.blocked[channelIndex] = 1;
+  }
+
+  /**
+   * Lets channel `channelIndex` deliver again (alignment done or aborted) and wakes a
+   * waiting consumer if it has data. Flink: `InputChannel.resumeConsumption`.
+   *
+   * @param channelIndex - the channel
+   */
+  resumeConsumption(channelIndex: number): void {
+    if (this.blocked[channelIndex] === 0) return;
+    this.blocked[channelIndex] = 0;
+    if (this.availableFuture !== null && this.isAvailable()) this.settleFuture();
+  }
+
+  /** Whether channel `channelIndex` is blocked ({@link blockConsumption}). */
+  isBlocked(channelIndex: number): boolean {
+    return this.blocked[channelIndex] === 1;
   }
 
   /**

@@ -177,3 +177,48 @@ export class UnsupportedJobCheckpointOperations implements JobCheckpointOperatio
     );
   }
 }
+
+/**
+ * The operations backed by each job's `CheckpointCoordinator` (through its
+ * `JobClient`): savepoints, stop-with-savepoint and checkpoints start at once and
+ * complete when written; statistics are the coordinator's. Restoring from a savepoint
+ * is checked when the job is submitted (the path must load).
+ *
+ * @remarks Main thread; stateless (the state lives in each job's coordinator).
+ */
+export class CoordinatorJobCheckpointOperations implements JobCheckpointOperations {
+  triggerSavepoint(job: JobClient, request: SavepointRequest): StartedOperation<string> {
+    const started = job.triggerSavepoint(request.targetDirectory);
+    const completion = started.then(async (savepoint) => {
+      if (request.cancelJob) await job.cancel();
+      return savepoint.externalPath;
+    });
+    return { completion };
+  }
+
+  stopWithSavepoint(job: JobClient, request: StopWithSavepointOptions): StartedOperation<string> {
+    if (request.drain) {
+      throw new CheckpointNotSupportedError(
+        `stop-with-savepoint with drain of job ${job.jobId} is not supported: Sluice does not emit MAX_WATERMARK before the final savepoint; stop without drain (event-time windows resume from the savepoint)`,
+        { details: { operation: 'stop-with-savepoint', drain: true, jobId: job.jobId } },
+      );
+    }
+    const completion = job
+      .stopWithSavepoint(request.targetDirectory)
+      .then((savepoint) => savepoint.externalPath);
+    return { completion };
+  }
+
+  triggerCheckpoint(job: JobClient): StartedOperation<number> {
+    const completion = job.triggerCheckpoint().then((checkpoint) => checkpoint.checkpointId);
+    return { completion };
+  }
+
+  checkpointStats(job: JobClient): CheckpointingStatistics {
+    return job.checkpointStatistics();
+  }
+
+  checkRestore(): void {
+    // Restores are checked by MiniCluster.submit (the savepoint must load and match).
+  }
+}

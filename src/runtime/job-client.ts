@@ -22,6 +22,8 @@ import type {
   TaskMetricsSnapshot,
   WorkerMetricsSnapshot,
 } from '../metrics/metric-snapshots.ts';
+import type { CheckpointingStatistics } from '../server/schemas/checkpoints.ts';
+import type { CompletedCheckpoint } from './checkpoint/checkpoint-types.ts';
 import { type ExecutionState, isTerminalJobStatus, type JobStatus } from './execution-state.ts';
 import type { JobFailureInfo, JobMaster, JobResult, SubtaskExecution } from './job-master.ts';
 
@@ -111,6 +113,50 @@ export class JobClient {
   }
 
   /** Resolves once the job is FINISHED, FAILED or CANCELED (never rejects). */
+  /**
+   * Triggers a checkpoint now.
+   *
+   * @returns resolves with the completed checkpoint (its `externalPath`, `checkpointId`)
+   * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) when not every subtask runs;
+   *   the promise rejects with SLUICE_ERR_CHECKPOINT_FAILED when it fails
+   */
+  triggerCheckpoint(): Promise<CompletedCheckpoint> {
+    return this.master.triggerCheckpoint('CHECKPOINT');
+  }
+
+  /**
+   * Takes a savepoint (the job keeps running).
+   *
+   * @param targetDirectory - parent directory; `state.savepoints.dir` when absent
+   * @returns resolves with the savepoint (its directory in `externalPath`)
+   * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) when not every subtask runs
+   *   or no directory is known
+   */
+  triggerSavepoint(targetDirectory?: string): Promise<CompletedCheckpoint> {
+    return this.master.triggerCheckpoint('SAVEPOINT', targetDirectory);
+  }
+
+  /**
+   * Takes a savepoint and then stops the job (it ends FINISHED).
+   *
+   * @param targetDirectory - parent directory; `state.savepoints.dir` when absent
+   * @returns resolves with the savepoint; the job ends right after
+   * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) as {@link triggerSavepoint}
+   */
+  stopWithSavepoint(targetDirectory?: string): Promise<CompletedCheckpoint> {
+    return this.master.stopWithSavepoint(targetDirectory);
+  }
+
+  /** Checkpoint statistics in Flink's `CheckpointingStatistics` shape. */
+  checkpointStatistics(): CheckpointingStatistics {
+    return this.master.checkpointStats.statistics();
+  }
+
+  /** The latest completed checkpoint (what a restart restores), or undefined. */
+  latestCompletedCheckpoint(): CompletedCheckpoint | undefined {
+    return this.master.checkpointCoordinator.getLatestCompleted();
+  }
+
   whenTerminal(): Promise<void> {
     return this.master.whenTerminal();
   }

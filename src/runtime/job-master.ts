@@ -44,6 +44,18 @@ import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metr
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import type { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import {
+  CheckpointCoordinator,
+  type CheckpointCoordinatorOptions,
+} from './checkpoint/checkpoint-coordinator.ts';
+import { CheckpointStatsTracker } from './checkpoint/checkpoint-stats-tracker.ts';
+import {
+  type CompletedCheckpoint,
+  operatorIdOf,
+  type SnapshotKind,
+  type TaskRestoreState,
+} from './checkpoint/checkpoint-types.ts';
+import { assignStateForSubtask } from './checkpoint/state-assignment.ts';
+import {
   type ExecutionState,
   isTerminalExecutionState,
   isTerminalJobStatus,
@@ -54,10 +66,11 @@ import { isRecoverable, type RestartBackoffTimeStrategy } from './restart-backof
 import { JobCanceledError, WorkerDiedError } from './runtime-errors.ts';
 import type { StreamTaskOptions } from './stream-task.ts';
 import type { TaskExecutorGateway, TaskExecutorGatewayListener } from './task-executor-gateway.ts';
-import type {
-  FromTaskExecutorMessage,
-  JobModuleSpec,
-  TaskStateMessage,
+import {
+  type FromTaskExecutorMessage,
+  type JobModuleSpec,
+  restoreKey,
+  type TaskStateMessage,
 } from './task-executor-protocol.ts';
 
 /** One subtask of the current attempt, as the main thread sees it. */
@@ -146,6 +159,12 @@ export interface JobMasterContext {
   readonly networkBufferPool: NetworkBufferPool;
   /** Starts the worker of one slot. */
   startWorker(slotIndex: number, listener: TaskExecutorGatewayListener): TaskExecutorGateway;
+  /** Checkpointing settings (interval, timeout, storage); absent: no periodic checkpoints. */
+  readonly checkpointing?: CheckpointCoordinatorOptions | undefined;
+  /** The checkpoint or savepoint the job starts from. */
+  readonly restoreFrom?: CompletedCheckpoint | undefined;
+  /** Allow state of operators that the job no longer has (`execution.savepoint.ignore-unclaimed-state`). */
+  readonly allowNonRestoredState?: boolean | undefined;
   /** Allocates the network memory of an attempt (jobs with exchanges). */
   createAttemptNetwork?(attemptNumber: number): AttemptNetwork;
   /** Told once when the job reached a terminal status (the cluster frees its slots). */
@@ -176,6 +195,12 @@ export class JobMaster implements TaskExecutorGatewayListener {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly workerMetrics = new Map<number, WorkerMetricsSnapshot>();
   private readonly changeListeners = new Set<() => void>();
+  /** Checkpoint statistics (REST, metrics). */
+  readonly checkpointStats: CheckpointStatsTracker;
+  /** Checkpoints and savepoints of this job. */
+  readonly checkpointCoordinator: CheckpointCoordinator;
+  /** Set by {@link stopWithSavepoint}: the cancel that follows ends the job FINISHED. */
+  private stopping = false;
   private readonly resultPromise: Promise<JobResult>;
   private resolveResult!: (result: JobResult) => void;
   private rejectResult!: (error: Error) => void;
@@ -212,6 +237,84 @@ export class JobMaster implements TaskExecutorGatewayListener {
       this.rejectResult = reject;
     });
     this.resultPromise.catch(() => {}); // callers that never ask for the result
+    this.checkpointStats = new CheckpointStatsTracker();
+    const restoreFrom = context.restoreFrom;
+    if (restoreFrom !== undefined) {
+      this.checkpointStats.reportRestored(
+        restoreFrom.checkpointId,
+        restoreFrom.kind,
+        restoreFrom.externalPath,
+        Date.now(),
+      );
+    }
+    this.checkpointCoordinator = new CheckpointCoordinator(
+      context.checkpointing ?? {
+        intervalMs: undefined,
+        timeoutMs: 600_000,
+        tolerableFailedCheckpoints: Number.MAX_SAFE_INTEGER,
+        checkpointsDir: undefined,
+        numRetained: 1,
+        savepointsDir: undefined,
+      },
+      {
+        jobId: this.jobId,
+        jobName: this.jobName,
+        jobGraph: this.jobGraph,
+        log: context.log,
+        stats: this.checkpointStats,
+        allTasksRunning: () =>
+          this.status === 'RUNNING' && this.subtasks.every((s) => s.state === 'RUNNING'),
+        attemptNumber: () => this.attemptNumber,
+        triggerSources: (id, timestampMs) => {
+          const sourceSlots = new Set(
+            this.subtasks.filter((s) => this.isSourceVertex(s.vertexId)).map((s) => s.slotIndex),
+          );
+          for (const gateway of this.gateways) {
+            if (sourceSlots.has(gateway.slotIndex)) gateway.triggerCheckpoint(id, timestampMs);
+          }
+        },
+        notifyComplete: (id) => {
+          for (const gateway of this.gateways) gateway.notifyCheckpointComplete(id);
+          this.context.metrics.updateJobSnapshot(this.jobMetrics());
+        },
+        failJob: (error) => this.handleFailure(undefined, serializeError(error)),
+      },
+      restoreFrom,
+    );
+  }
+
+  /**
+   * Triggers a checkpoint or a savepoint of the running job.
+   *
+   * @param kind - CHECKPOINT or SAVEPOINT
+   * @param targetDirectory - savepoints: parent directory (default `state.savepoints.dir`)
+   * @returns resolves with the completed checkpoint, rejects with SLUICE_ERR_CHECKPOINT_FAILED
+   * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) when not every subtask runs
+   */
+  triggerCheckpoint(kind: SnapshotKind, targetDirectory?: string): Promise<CompletedCheckpoint> {
+    return this.checkpointCoordinator.trigger(kind, targetDirectory);
+  }
+
+  /**
+   * Takes a savepoint, then cancels every task; the job ends FINISHED (Flink's
+   * stop-with-savepoint, without draining).
+   *
+   * @param targetDirectory - parent directory (default `state.savepoints.dir`)
+   * @returns resolves with the savepoint once it is written (the job ends right after)
+   * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) when not every subtask runs
+   */
+  stopWithSavepoint(targetDirectory?: string): Promise<CompletedCheckpoint> {
+    const completion = this.checkpointCoordinator.trigger('SAVEPOINT', targetDirectory);
+    return completion.then((savepoint) => {
+      if (this.status === 'RUNNING') {
+        this.stopping = true;
+        this.checkpointCoordinator.shutdown('the job is stopping with a savepoint');
+        this.setStatus('CANCELLING');
+        this.cancelAllTasks();
+        this.checkAttemptTerminated();
+      }
+      return savepoint;
+    });
   }
 
   /** Current status. */
@@ -324,6 +427,21 @@ export class JobMaster implements TaskExecutorGatewayListener {
         this.context.metrics.updateWorkerSnapshot(message.worker);
         for (const snapshot of message.tasks) this.storeMetrics(snapshot);
         break;
+      case 'acknowledge-checkpoint':
+        this.checkpointCoordinator.receiveAcknowledge(
+          message.attemptNumber,
+          message.checkpointId,
+          message.state,
+          message,
+        );
+        break;
+      case 'decline-checkpoint':
+        this.checkpointCoordinator.receiveDecline(
+          message.attemptNumber,
+          message.checkpointId,
+          `${message.error.code}: ${message.error.message} (vertex ${message.vertexId}, subtask ${message.subtaskIndex})`,
+        );
+        break;
       case 'operator-event': {
         const node = this.jobGraph.streamGraph.getStreamNode(message.nodeId);
         node.sink?.handleOperatorEvent?.(message.subtaskIndex, message.event);
@@ -358,6 +476,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
     const spec = this.context.spec;
     const fingerprint = this.jobGraph.fingerprint();
     try {
+      const restore = this.restoreAssignment();
       this.network = this.context.createAttemptNetwork?.(attemptNumber);
       for (const slot of this.plan.slots) {
         const gateway = this.context.startWorker(slot.slotIndex, this);
@@ -379,6 +498,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
           memoryManager: this.context.memoryManager.getHandle(),
           networkBufferPool: this.context.networkBufferPool.getHandle(),
           network: this.network?.deploymentFor(slot.slotIndex),
+          restore: restore?.(slot.subtasks),
         });
         for (const s of slot.subtasks) {
           this.transition(this.byKey.get(keyOf(s.vertex.id, s.subtaskIndex))!, 'DEPLOYING', now);
@@ -402,6 +522,9 @@ export class JobMaster implements TaskExecutorGatewayListener {
     if (!isValidTransition(subtask.state, state)) return;
     if (message.metrics !== undefined) this.storeMetrics(message.metrics);
     this.transition(subtask, state, message.timestampMs);
+    if (state === 'RUNNING' && this.subtasks.every((s) => s.state === 'RUNNING')) {
+      this.checkpointCoordinator.startCheckpointScheduler();
+    }
     if (state === 'FAILED') {
       subtask.failure = message.error;
       this.handleFailure(subtask, message.error ?? serializeError(new Error('task failed')));
@@ -468,6 +591,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
       },
       `job failed in ${subtask === undefined ? 'deployment' : describeSubtask(subtask)}`,
     );
+    this.checkpointCoordinator.abortPending(`the job failed: ${error.message}`);
     const strategy = this.context.restartStrategy;
     strategy.notifyFailure(error);
     const restart = isRecoverable(error.code) && strategy.canRestart();
@@ -552,7 +676,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
         this.finishJob('FAILED');
         break;
       case 'CANCELLING':
-        this.finishJob('CANCELED');
+        this.finishJob(this.stopping ? 'FINISHED' : 'CANCELED');
         break;
       case 'RESTARTING':
         this.restartTimer = setTimeout(() => {
@@ -571,6 +695,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
   }
 
   private finishJob(status: 'FINISHED' | 'FAILED' | 'CANCELED'): void {
+    this.checkpointCoordinator.shutdown(`the job ended ${status}`);
     if (status === 'FINISHED') {
       const result = this.buildResult();
       this.setStatus(status);
@@ -658,10 +783,42 @@ export class JobMaster implements TaskExecutorGatewayListener {
     return {
       jobId: this.jobId,
       jobName: this.jobName,
-      numberOfCompletedCheckpoints: 0,
-      numberOfFailedCheckpoints: 0,
-      numberOfInProgressCheckpoints: 0,
+      ...this.checkpointStats.jobMetrics(),
       numRestarts: this.numRestarts,
+    };
+  }
+
+  private isSourceVertex(vertexId: string): boolean {
+    return this.jobGraph.getVertex(vertexId)?.isSource() ?? false;
+  }
+
+  /**
+   * The state each subtask of a slot restores, from the latest completed checkpoint
+   * (or the savepoint the job started from); undefined when there is none.
+   */
+  private restoreAssignment():
+    | ((
+        subtasks: readonly { vertex: { id: string }; subtaskIndex: number }[],
+      ) => Record<string, TaskRestoreState>)
+    | undefined {
+    const checkpoint = this.checkpointCoordinator.getLatestCompleted();
+    if (checkpoint === undefined) return undefined;
+    return (subtasks) => {
+      const result: Record<string, TaskRestoreState> = {};
+      for (const { vertex: ref, subtaskIndex } of subtasks) {
+        const vertex = this.jobGraph.getVertex(ref.id)!;
+        const operators = vertex.chainedNodes.map((node) => ({
+          operatorId: operatorIdOf(node),
+          maxParallelism: node.maxParallelism,
+        }));
+        result[restoreKey(vertex.id, subtaskIndex)] = assignStateForSubtask(
+          checkpoint,
+          operators,
+          vertex.parallelism,
+          subtaskIndex,
+        );
+      }
+      return result;
     };
   }
 

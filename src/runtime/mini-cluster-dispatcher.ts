@@ -56,8 +56,8 @@ import { CompletedOperationCache, type OperationState } from './completed-operat
 import { isTerminalJobStatus } from './execution-state.ts';
 import { JobCatalog } from './job-catalog.ts';
 import {
+  CoordinatorJobCheckpointOperations,
   type JobCheckpointOperations,
-  UnsupportedJobCheckpointOperations,
 } from './job-checkpoint-operations.ts';
 import type { JobClient } from './job-client.ts';
 import {
@@ -102,7 +102,7 @@ export interface MiniClusterDispatcherOptions {
   catalog?: JobCatalog | undefined;
   /**
    * Savepoints and checkpoints.
-   * @defaultValue {@link UnsupportedJobCheckpointOperations} (refused with 501)
+   * @defaultValue {@link CoordinatorJobCheckpointOperations} (each job's checkpoint coordinator)
    */
   checkpointOperations?: JobCheckpointOperations | undefined;
 }
@@ -179,7 +179,7 @@ export class MiniClusterDispatcher implements Dispatcher {
       cluster,
       store,
       options.catalog ?? JobCatalog.fromConfiguration(configuration),
-      options.checkpointOperations ?? new UnsupportedJobCheckpointOperations(),
+      options.checkpointOperations ?? new CoordinatorJobCheckpointOperations(),
       options.log,
     );
   }
@@ -267,6 +267,11 @@ export class MiniClusterDispatcher implements Dispatcher {
     const client = await this.cluster.submit(module, {
       args: request.args ?? [],
       parallelism: request.parallelism,
+      jobId: request.jobId,
+      savepointPath: request.savepointPath,
+      ...(request.allowNonRestoredState === true
+        ? { configuration: { 'execution.savepoint.ignore-unclaimed-state': true } }
+        : {}),
     });
     this.submittedAt.set(client.jobId, submittedAtMs);
     this.log?.info(

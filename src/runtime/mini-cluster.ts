@@ -32,12 +32,19 @@ import {
 } from '../config/memory-configuration.ts';
 import { CoreOptions } from '../config/options.ts';
 import { compileOptions } from '../config/validate.ts';
+import { ConfigError } from '../errors.ts';
 import { ExecutionPlan } from '../graph/execution-plan.ts';
 import { MemoryManager } from '../memory/memory-manager.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import { NoOpMetricsSink } from '../metrics/metrics-sink.ts';
 import { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import { networkExchangeOptionsOf } from '../network/network-exchange-options.ts';
+import {
+  checkpointingOptionsOf,
+  checkRestorable,
+  findRestorePoint,
+} from './checkpoint/checkpointing-options.ts';
+import { isTerminalJobStatus } from './execution-state.ts';
 import { JobClient } from './job-client.ts';
 import { JobMaster } from './job-master.ts';
 import { buildJobGraph, loadJobDefinition, toModuleUrl } from './job-module-loader.ts';
@@ -110,6 +117,18 @@ export interface SubmitOptions {
    * import it (required when submitting a definition).
    */
   module?: string | URL | undefined;
+  /**
+   * A fixed job id (32 hex digits) instead of a random one. With `state.checkpoints.dir`
+   * set, a job submitted under an id that has completed checkpoints there resumes from
+   * the latest of them (application mode across process restarts, as Flink's
+   * application mode with high availability).
+   */
+  jobId?: string | undefined;
+  /**
+   * Savepoint or checkpoint to start from (its directory or `_metadata` file); wins over
+   * `execution.savepoint.path` and over the latest checkpoint of a fixed job id.
+   */
+  savepointPath?: string | undefined;
 }
 
 /** The runtime in one process; see the module documentation. */
@@ -244,8 +263,27 @@ export class MiniCluster {
       );
     }
     this.checkOpen();
-    const jobId = randomBytes(16).toString('hex');
+    const jobId = options.jobId ?? randomBytes(16).toString('hex');
+    if (!/^[0-9a-f]{32}$/.test(jobId)) {
+      throw new ConfigError(
+        `job id "${jobId}" is not 32 lower-case hex digits (Flink's JobID form); leave it unset for a random one`,
+        { details: { jobId } },
+      );
+    }
+    if (this.jobs.has(jobId) && !isTerminalJobStatus(this.jobs.get(jobId)!.client.status)) {
+      throw new SlotsBusyError(`job ${jobId} is already running in this cluster`, {
+        details: { jobId },
+      });
+    }
     const jobGraph = buildJobGraph(definition, spec, jobId);
+    const checkpointing = checkpointingOptionsOf(configuration);
+    const restoreFrom = await findRestorePoint(
+      options.savepointPath ?? configuration.getOptional(CoreOptions.SAVEPOINT_PATH),
+      options.jobId === undefined ? undefined : checkpointing,
+      jobId,
+    );
+    const allowNonRestoredState = configuration.get(CoreOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE);
+    if (restoreFrom !== undefined) checkRestorable(restoreFrom, jobGraph, allowNonRestoredState);
     const plan = ExecutionPlan.create(jobGraph, { numberOfTaskSlots: this.numberOfTaskSlots });
     if (plan.numberOfSlots > this.freeSlots) {
       throw new SlotsBusyError(
@@ -269,6 +307,9 @@ export class MiniCluster {
       jobGraph,
       plan,
       restartStrategy: createRestartBackoffTimeStrategy(configuration),
+      checkpointing,
+      restoreFrom,
+      allowNonRestoredState,
       taskOptions: this.options.task,
       metricsIntervalMs: this.options.metricsIntervalMs,
       cancelTimeoutMs: this.options.cancelTimeoutMs,

@@ -17,7 +17,12 @@
  * @module
  */
 import type { RecordWriter } from '../network/record-writer.ts';
-import { StreamRecord, Watermark, WatermarkStatus } from '../types/stream-element.ts';
+import {
+  type CheckpointBarrier,
+  StreamRecord,
+  Watermark,
+  WatermarkStatus,
+} from '../types/stream-element.ts';
 import type { RecordWriterOutput } from './operators/record-writer-output.ts';
 import type { ElementContext } from './operators/stream-operator.ts';
 
@@ -66,6 +71,10 @@ export class NetworkRecordWriterOutput implements RecordWriterOutput<unknown> {
 
   emitWatermarkStatus(idle: boolean): void {
     this.writer.broadcastEmit(idle ? WatermarkStatus.IDLE : WatermarkStatus.ACTIVE);
+  }
+
+  emitCheckpointBarrier(barrier: CheckpointBarrier): void {
+    this.writer.broadcastEmit(barrier);
   }
 
   isAvailable(): boolean {

@@ -3,9 +3,12 @@
  * the job may run another attempt, and how long to wait first.
  *
  * ```
- *   restart-strategy.type: none         → the first failure fails the job (default)
+ *   restart-strategy.type: none         → the first failure fails the job (default
+ *                                         without checkpointing)
  *   restart-strategy.type: fixed-delay  → up to `attempts` restarts, `delay` ms apart;
  *                                          the failure after the last one fails the job
+ *   (unset), execution.checkpointing.interval set → fixed-delay, unlimited attempts
+ *                                          (Flink's default when checkpointing is on)
  * ```
  *
  * Some failures are not worth a restart whatever the strategy says (Flink's
@@ -92,6 +95,16 @@ export class FixedDelayRestartBackoffTimeStrategy implements RestartBackoffTimeS
 export function createRestartBackoffTimeStrategy(
   configuration: Configuration,
 ): RestartBackoffTimeStrategy {
+  const checkpointing = configuration.getOptional(CoreOptions.CHECKPOINT_INTERVAL) !== undefined;
+  if (!configuration.contains(CoreOptions.RESTART_STRATEGY.key) && checkpointing) {
+    // Flink's default with checkpointing on: restart (practically) forever, 1 s apart.
+    return new FixedDelayRestartBackoffTimeStrategy(
+      configuration.contains(CoreOptions.RESTART_ATTEMPTS.key)
+        ? configuration.get(CoreOptions.RESTART_ATTEMPTS)
+        : Number.MAX_SAFE_INTEGER,
+      configuration.get(CoreOptions.RESTART_DELAY),
+    );
+  }
   if (configuration.get(CoreOptions.RESTART_STRATEGY) !== 'fixed-delay') {
     return new NoRestartBackoffTimeStrategy();
   }
@@ -104,6 +117,9 @@ export function createRestartBackoffTimeStrategy(
 const UNRECOVERABLE = new Set([
   'SLUICE_ERR_RUNTIME_JOB_MODULE_INVALID',
   'SLUICE_ERR_GRAPH_NONDETERMINISTIC',
+  'SLUICE_ERR_CHECKPOINT_INCOMPATIBLE',
+  'SLUICE_ERR_CHECKPOINT_CORRUPT',
+  'SLUICE_ERR_CHECKPOINT_TOLERABLE_FAILURES_EXCEEDED',
 ]);
 
 /**

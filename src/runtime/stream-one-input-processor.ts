@@ -14,8 +14,9 @@
  *
  * The valve numbers the channels of all gates one after the other; a channel whose last
  * buffer was consumed (end of partition) is marked finished, so it no longer holds the
- * watermark back. Checkpoint barriers and latency markers are not handled yet (they
- * arrive with checkpoints) and are dropped.
+ * watermark back. Checkpoint barriers go to a {@link CheckpointBarrierHandler}, which
+ * aligns them over every channel and tells the task ({@link setCheckpointBarrierListener});
+ * latency markers are dropped.
  *
  * Per record: one `pollNext`, one switch, one direct call; no allocation.
  *
@@ -23,7 +24,11 @@
  * @module
  */
 import type { InputStatus } from '../api/connector/source.ts';
-import { StreamElementKind } from '../types/stream-element.ts';
+import { type CheckpointBarrier, StreamElementKind } from '../types/stream-element.ts';
+import {
+  CheckpointBarrierHandler,
+  type CheckpointBarrierListener,
+} from './io/checkpoint-barrier-handler.ts';
 import type { StreamTaskNetworkInput } from './io/stream-task-network-input.ts';
 import type { ElementContext, OneInputStreamOperator } from './operators/stream-operator.ts';
 import type { CountingInputProcessor } from './stream-task.ts';
@@ -41,6 +46,7 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
   /** Per valve channel: already reported finished. */
   private readonly finished: Uint8Array;
   private nextInput = 0;
+  private barrierHandler: CheckpointBarrierHandler | undefined;
 
   /**
    * @param inputs - one network input per incoming edge (at least one)
@@ -72,6 +78,21 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
     });
   }
 
+  /**
+   * Routes checkpoint barriers to `listener` after aligning them over every channel
+   * (without a listener, barriers are dropped).
+   *
+   * @param listener - the task
+   */
+  setCheckpointBarrierListener(listener: CheckpointBarrierListener): void {
+    this.barrierHandler = new CheckpointBarrierHandler(this.inputs, this.channelBase, listener);
+  }
+
+  /** The barrier handler (alignment figures), once a listener was set. */
+  getBarrierHandler(): CheckpointBarrierHandler | undefined {
+    return this.barrierHandler;
+  }
+
   /** Records pushed into the chain (Flink's `numRecordsIn`). */
   get numRecordsIn(): number {
     let records = 0;
@@ -85,7 +106,7 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
     for (let visited = 0; visited < inputs.length && budget > 0; visited++) {
       const index = this.nextInput;
       this.nextInput = index + 1 === inputs.length ? 0 : index + 1;
-      budget -= this.drain(inputs[index]!, this.channelBase[index]!, budget);
+      budget -= this.drain(inputs[index]!, index, this.channelBase[index]!, budget);
     }
     this.markFinishedChannels();
     let finished = true;
@@ -106,11 +127,17 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
 
   /** Closes every input (releasing their buffers). Idempotent. */
   close(): void {
+    this.barrierHandler?.close();
     for (const input of this.inputs) input.close();
   }
 
   /** Processes up to `budget` records of one input; returns how many. */
-  private drain(input: StreamTaskNetworkInput<unknown>, base: number, budget: number): number {
+  private drain(
+    input: StreamTaskNetworkInput<unknown>,
+    index: number,
+    base: number,
+    budget: number,
+  ): number {
     const element = this.element;
     const head = this.head;
     let records = 0;
@@ -130,8 +157,15 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
         case StreamElementKind.WATERMARK_STATUS:
           this.valve.inputWatermarkStatus(next.isIdle, base + input.lastChannelIndex);
           break;
+        case StreamElementKind.CHECKPOINT_BARRIER:
+          this.barrierHandler?.processBarrier(
+            next as CheckpointBarrier,
+            index,
+            input.lastChannelIndex,
+          );
+          break;
         default:
-          break; // barriers and latency markers: with checkpoints
+          break; // latency markers
       }
     }
     return records;
@@ -147,6 +181,7 @@ export class StreamOneInputProcessor implements CountingInputProcessor {
         if (this.finished[base + c] === 0 && gate.isChannelConsumed(c)) {
           this.finished[base + c] = 1;
           this.valve.inputChannelFinished(base + c);
+          this.barrierHandler?.channelEnded(base + c);
         }
       }
     }

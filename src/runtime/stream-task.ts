@@ -39,7 +39,10 @@ import type { JobVertex } from '../graph/job-vertex.ts';
 import type { MemoryManager } from '../memory/memory-manager.ts';
 import type { TaskMetricsSnapshot } from '../metrics/metric-snapshots.ts';
 import { TaskIOMetricGroup, type TaskSnapshotExtras } from '../metrics/task-io-metric-group.ts';
+import { CheckpointBarrier } from '../types/stream-element.ts';
+import type { SubtaskStateSnapshot, TaskRestoreState } from './checkpoint/checkpoint-types.ts';
 import type { ExecutionState } from './execution-state.ts';
+import type { CheckpointBarrierListener } from './io/checkpoint-barrier-handler.ts';
 import { type DefaultActionResult, DONE, MailboxProcessor, MORE } from './mailbox-processor.ts';
 import { OperatorChain } from './operators/operator-chain.ts';
 import type { RecordWriterOutputFactory } from './operators/record-writer-output.ts';
@@ -80,6 +83,8 @@ const validateOptions = compileOptions(StreamTaskOptionsSchema, 'StreamTask');
 export interface CountingInputProcessor extends StreamInputProcessor {
   /** Records pushed into the chain so far (Flink's `numRecordsIn`). */
   readonly numRecordsIn?: number;
+  /** Where aligned checkpoint barriers go (network inputs). */
+  setCheckpointBarrierListener?(listener: CheckpointBarrierListener): void;
 }
 
 /**
@@ -115,6 +120,36 @@ export interface StreamTaskEnvironment extends RecordWriterOutputFactory {
   releaseResources?(vertex: JobVertex, subtaskIndex: number): void;
   /** Network figures of the subtask (pool usage, queues, channel credit and backlog). */
   metricsOf?(vertex: JobVertex, subtaskIndex: number): TaskSnapshotExtras;
+  /** State this subtask starts from (recovery, savepoint); absent: empty. */
+  readonly restoreState?: TaskRestoreState | undefined;
+  /**
+   * Acknowledges checkpoint `checkpointId` to the coordinator, with the subtask's state
+   * (after the asynchronous part completed).
+   */
+  acknowledgeCheckpoint?(ack: CheckpointAck): void;
+  /** Declines checkpoint `checkpointId` (the snapshot or a flush failed). */
+  declineCheckpoint?(
+    checkpointId: number,
+    vertex: JobVertex,
+    subtaskIndex: number,
+    error: unknown,
+  ): void;
+}
+
+/** A subtask's acknowledgement of a checkpoint (Flink's `AcknowledgeCheckpoint`). */
+export interface CheckpointAck {
+  readonly checkpointId: number;
+  readonly state: SubtaskStateSnapshot;
+  /** Bytes of state in the snapshot. */
+  readonly stateSizeBytes: number;
+  /** Barrier alignment (ms; 0 for sources and single-channel inputs). */
+  readonly alignmentDurationMs: number;
+  /** Synchronous part: barrier forwarded and state copied (ms). */
+  readonly syncDurationMs: number;
+  /** Asynchronous part: flushes (ms). */
+  readonly asyncDurationMs: number;
+  /** Trigger (coordinator's timestamp) → barrier at this task (ms). */
+  readonly startDelayMs: number;
 }
 
 /** Receives a task's state changes. */
@@ -143,6 +178,11 @@ export class StreamTask {
   private asyncError: unknown;
   private readonly canceledFuture: Promise<void>;
   private signalCanceled!: () => void;
+  /** Last barrier alignment (ms) and trigger-to-barrier delay (ms), for metrics. */
+  private lastAlignmentMs = -1;
+  private lastStartDelayMs = -1;
+  /** Highest checkpoint this task snapshotted (barriers of older ones are ignored). */
+  private lastCheckpointId = -1;
 
   /**
    * @param vertex - the vertex, from this worker's build of the job graph
@@ -215,11 +255,23 @@ export class StreamTask {
           this.environment.createRecordWriterOutput(edge, index, element),
         sendOperatorEvent: (nodeId, index, event) =>
           this.environment.sendOperatorEvent(nodeId, index, event),
+        restoreState: this.environment.restoreState,
       });
       this.chain = chain;
       this.input = this.vertex.isSource()
         ? new SourceInputProcessor(chain.mainOperator as SourceOperator<unknown>)
         : this.environment.createInputProcessor(this.vertex, this.subtaskIndex, chain);
+      this.input.setCheckpointBarrierListener?.({
+        triggerCheckpointOnBarrier: (barrier, alignmentMs) =>
+          this.performCheckpoint(barrier, alignmentMs),
+        abortCheckpointOnBarrier: (checkpointId) =>
+          this.decline(
+            checkpointId,
+            new Error(
+              `checkpoint ${checkpointId} was overtaken by a newer barrier during alignment`,
+            ),
+          ),
+      });
       opened = true;
       await chain.open();
       if (!this.canceled) {
@@ -264,6 +316,92 @@ export class StreamTask {
     this.signalCanceled();
   }
 
+  /**
+   * Starts checkpoint `checkpointId` at this source subtask (the coordinator's
+   * trigger): between two batches, the reader's position and the chain's state are
+   * snapshotted and barrier `checkpointId` is sent downstream (Flink's
+   * `triggerCheckpointAsync`). A task that is not RUNNING declines.
+   *
+   * @param checkpointId - the checkpoint
+   * @param timestampMs - when the coordinator triggered it (epoch ms)
+   */
+  triggerCheckpoint(checkpointId: number, timestampMs: number): void {
+    if (this.state !== 'RUNNING' || this.chain === undefined) {
+      this.decline(
+        checkpointId,
+        new Error(`${this.taskNameWithSubtask} is ${this.state}, not RUNNING`),
+      );
+      return;
+    }
+    this.mailbox.execute(() => {
+      if (this.state !== 'RUNNING' || this.canceled) {
+        this.decline(checkpointId, new Error(`${this.taskNameWithSubtask} is ${this.state}`));
+        return;
+      }
+      this.performCheckpoint(new CheckpointBarrier(checkpointId, timestampMs), 0);
+    });
+  }
+
+  /**
+   * Checkpoint `checkpointId` completed everywhere: the operators are told (a Kafka
+   * source commits its offsets), as a mail between two batches.
+   *
+   * @param checkpointId - the completed checkpoint
+   */
+  notifyCheckpointComplete(checkpointId: number): void {
+    const chain = this.chain;
+    if (chain === undefined || this.canceled) return;
+    this.mailbox.execute(() =>
+      chain.notifyCheckpointComplete(checkpointId).catch((error) => this.failAsync(error)),
+    );
+  }
+
+  /**
+   * Barrier `barrier` reached this task (sources: the trigger; others: aligned on every
+   * channel): forward it, snapshot the chain, acknowledge once its flushes are done.
+   * Runs between two records.
+   */
+  private performCheckpoint(barrier: CheckpointBarrier, alignmentMs: number): void {
+    const chain = this.chain!;
+    const id = barrier.checkpointId;
+    if (id <= this.lastCheckpointId) return;
+    this.lastCheckpointId = id;
+    const start = Date.now();
+    this.lastAlignmentMs = alignmentMs;
+    this.lastStartDelayMs = Math.max(0, start - barrier.timestamp);
+    let snapshot: ReturnType<OperatorChain['snapshotState']>;
+    try {
+      for (const output of chain.recordWriterOutputs) output.emitCheckpointBarrier?.(barrier);
+      snapshot = chain.snapshotState(id);
+    } catch (error) {
+      this.decline(id, error);
+      return;
+    }
+    const syncEnd = Date.now();
+    snapshot.flushed.then(
+      () => {
+        this.environment.acknowledgeCheckpoint?.({
+          checkpointId: id,
+          state: {
+            vertexId: this.vertex.id,
+            subtaskIndex: this.subtaskIndex,
+            operators: snapshot.operators,
+          },
+          stateSizeBytes: snapshot.stateSizeBytes,
+          alignmentDurationMs: alignmentMs,
+          syncDurationMs: syncEnd - start,
+          asyncDurationMs: Date.now() - syncEnd,
+          startDelayMs: this.lastStartDelayMs,
+        });
+      },
+      (error: unknown) => this.decline(id, error),
+    );
+  }
+
+  private decline(checkpointId: number, error: unknown): void {
+    this.environment.declineCheckpoint?.(checkpointId, this.vertex, this.subtaskIndex, error);
+  }
+
   /** Whether {@link cancel} was called. */
   isCanceled(): boolean {
     return this.canceled;
@@ -295,6 +433,13 @@ export class StreamTask {
       extras = this.environment.metricsOf?.(this.vertex, this.subtaskIndex) ?? {};
     } catch {
       // Figures of a released network: the counters alone.
+    }
+    if (this.lastAlignmentMs >= 0) {
+      extras = {
+        ...extras,
+        checkpointAlignmentTime: this.lastAlignmentMs * 1e6,
+        checkpointStartDelayNanos: this.lastStartDelayMs * 1e6,
+      };
     }
     if (chain !== undefined && this.vertex.isSource()) {
       const source = (chain.mainOperator as SourceOperator<unknown>).snapshotSourceMetrics();

@@ -103,6 +103,21 @@ export class TaskExecutorGateway {
   }
 
   /**
+   * Asks the slot's source subtasks to start checkpoint `checkpointId`.
+   *
+   * @param checkpointId - the checkpoint
+   * @param timestampMs - trigger time (epoch ms)
+   */
+  triggerCheckpoint(checkpointId: number, timestampMs: number): void {
+    this.send({ type: 'trigger-checkpoint', checkpointId, timestampMs });
+  }
+
+  /** Tells every subtask of the slot that checkpoint `checkpointId` completed. */
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.send({ type: 'notify-checkpoint-complete', checkpointId });
+  }
+
+  /**
    * Ends the worker thread (whatever it is doing) and stops forwarding its reports.
    *
    * @returns resolves once the thread has exited

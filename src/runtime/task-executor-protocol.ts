@@ -14,6 +14,10 @@
  *    ◄── operator-event {nodeId, subtask, event} ─   e.g. a collect sink batch
  *    ◄── metrics {tasks[], worker}             ───   every metricsIntervalMs
  *    ── cancel                                  ──►  cancel every task of the slot
+ *    ── trigger-checkpoint {id, timestamp}      ──►  source tasks: snapshot, emit barrier
+ *    ◄── acknowledge-checkpoint {id, state}    ───   each task, barrier aligned + flushed
+ *    ◄── decline-checkpoint {id, error}        ───   a task could not take it
+ *    ── notify-checkpoint-complete {id}         ──►  every task (e.g. commit Kafka offsets)
  *    (main terminates the worker once the whole job attempt is over)
  * ```
  *
@@ -27,8 +31,9 @@ import type { SerializedError } from '../errors.ts';
 import type { MemoryManagerHandle } from '../memory/memory-manager-handle.ts';
 import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metric-snapshots.ts';
 import type { NetworkBufferPoolHandle } from '../network/network-buffer-pool-handle.ts';
+import type { TaskRestoreState } from './checkpoint/checkpoint-types.ts';
 import type { ExecutionState } from './execution-state.ts';
-import type { StreamTaskOptions } from './stream-task.ts';
+import type { CheckpointAck, StreamTaskOptions } from './stream-task.ts';
 
 /** How a thread builds a job: the module and what to build it with. */
 export interface JobModuleSpec {
@@ -68,6 +73,30 @@ export interface DeployMessage {
   readonly networkBufferPool: NetworkBufferPoolHandle;
   /** The slot's side of the job's exchanges (absent when the job has none). */
   readonly network?: unknown;
+  /**
+   * State to start from, by subtask (`restoreKey(vertexId, subtaskIndex)`); absent
+   * when the attempt starts empty.
+   */
+  readonly restore?: Readonly<Record<string, TaskRestoreState>> | undefined;
+}
+
+/** Key of a subtask in {@link DeployMessage.restore}. */
+export function restoreKey(vertexId: string, subtaskIndex: number): string {
+  return `${vertexId}#${subtaskIndex}`;
+}
+
+/** main → worker: source subtasks of the slot start checkpoint `checkpointId`. */
+export interface TriggerCheckpointMessage {
+  readonly type: 'trigger-checkpoint';
+  readonly checkpointId: number;
+  /** Epoch ms of the trigger. */
+  readonly timestampMs: number;
+}
+
+/** main → worker: checkpoint `checkpointId` completed (commit side effects). */
+export interface NotifyCheckpointCompleteMessage {
+  readonly type: 'notify-checkpoint-complete';
+  readonly checkpointId: number;
 }
 
 /** main → worker: cancel every subtask of the slot. */
@@ -76,7 +105,11 @@ export interface CancelMessage {
 }
 
 /** Messages the main thread sends. */
-export type ToTaskExecutorMessage = DeployMessage | CancelMessage;
+export type ToTaskExecutorMessage =
+  | DeployMessage
+  | CancelMessage
+  | TriggerCheckpointMessage
+  | NotifyCheckpointCompleteMessage;
 
 /** worker → main: a subtask changed state. */
 export interface TaskStateMessage {
@@ -110,5 +143,26 @@ export interface OperatorEventMessage {
   readonly event: unknown;
 }
 
+/** worker → main: a subtask's state for a checkpoint (Flink's `AcknowledgeCheckpoint`). */
+export interface AcknowledgeCheckpointMessage extends CheckpointAck {
+  readonly type: 'acknowledge-checkpoint';
+  readonly attemptNumber: number;
+}
+
+/** worker → main: a subtask could not take a checkpoint (Flink's `DeclineCheckpoint`). */
+export interface DeclineCheckpointMessage {
+  readonly type: 'decline-checkpoint';
+  readonly attemptNumber: number;
+  readonly checkpointId: number;
+  readonly vertexId: string;
+  readonly subtaskIndex: number;
+  readonly error: SerializedError;
+}
+
 /** Messages a worker sends. */
-export type FromTaskExecutorMessage = TaskStateMessage | MetricsMessage | OperatorEventMessage;
+export type FromTaskExecutorMessage =
+  | TaskStateMessage
+  | MetricsMessage
+  | OperatorEventMessage
+  | AcknowledgeCheckpointMessage
+  | DeclineCheckpointMessage;

@@ -48,10 +48,11 @@ import {
   StreamTask,
   type StreamTaskEnvironment,
 } from './stream-task.ts';
-import type {
-  DeployMessage,
-  FromTaskExecutorMessage,
-  ToTaskExecutorMessage,
+import {
+  type DeployMessage,
+  type FromTaskExecutorMessage,
+  restoreKey,
+  type ToTaskExecutorMessage,
 } from './task-executor-protocol.ts';
 
 /** Where a task executor sends its messages (the worker's `parentPort`). */
@@ -153,6 +154,13 @@ export class TaskExecutor {
       this.finished = this.deploy(message);
     } else if (message.type === 'cancel') {
       this.cancel();
+    } else if (message.type === 'trigger-checkpoint') {
+      for (const task of this.tasks) {
+        if (task.vertex.isSource())
+          task.triggerCheckpoint(message.checkpointId, message.timestampMs);
+      }
+    } else if (message.type === 'notify-checkpoint-complete') {
+      for (const task of this.tasks) task.notifyCheckpointComplete(message.checkpointId);
     }
   }
 
@@ -238,6 +246,22 @@ export class TaskExecutor {
       metricsOf: (v, index) => network().metricsOf(v, index),
       awaitOutputsConsumed: (v, index) => network().awaitOutputsConsumed(v, index),
       releaseResources: (v, index) => network().releaseResources(v, index),
+      restoreState: deployment.restore?.[restoreKey(vertex.id, subtaskIndex)],
+      acknowledgeCheckpoint: (ack) =>
+        port.postMessage({
+          type: 'acknowledge-checkpoint',
+          attemptNumber: deployment.attemptNumber,
+          ...ack,
+        }),
+      declineCheckpoint: (checkpointId, v, index, error) =>
+        port.postMessage({
+          type: 'decline-checkpoint',
+          attemptNumber: deployment.attemptNumber,
+          checkpointId,
+          vertexId: v.id,
+          subtaskIndex: index,
+          error: serializeError(error),
+        }),
       sendOperatorEvent: (nodeId, index, event) =>
         port.postMessage({
           type: 'operator-event',

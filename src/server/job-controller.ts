@@ -52,6 +52,12 @@ export interface SubmitJobRequest {
   savepointPath?: string | undefined;
   /** Skip savepoint state that belongs to no operator of the new job. */
   allowNonRestoredState?: boolean | undefined;
+  /**
+   * Fixed job id (32 hex digits). Set only by `sluice run` (application mode): the same
+   * job and arguments get the same id, so that a restarted process resumes from the
+   * latest checkpoint under `state.checkpoints.dir`. Never from a REST request.
+   */
+  jobId?: string | undefined;
 }
 
 /** A savepoint trigger (Flink's `SavepointTriggerRequestBody`). */

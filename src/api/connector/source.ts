@@ -80,6 +80,21 @@ export interface SourceReader<T> {
   isAvailable(): Promise<void>;
   /** Releases resources; awaited. */
   close?(): void | Promise<void>;
+  /**
+   * Positions to resume from, from a checkpoint: the union of every old subtask's
+   * {@link snapshotState} entries (the reader keeps those of its splits); called
+   * after `createReader`, before {@link start}.
+   */
+  restoreState?(state: readonly unknown[]): void;
+  /**
+   * The reader's position at a checkpoint barrier, as JSON-serializable entries (Flink's
+   * `snapshotState`: the splits with their offsets). Called between two `pollNext`.
+   */
+  snapshotState?(checkpointId: number): readonly unknown[];
+  /** What must be durable before the checkpoint completes (e.g. dead letters sent). */
+  flush?(): void | Promise<void>;
+  /** The checkpoint completed: e.g. commit its offsets to Kafka. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
 }
 
 /**

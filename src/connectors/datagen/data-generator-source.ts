@@ -122,9 +122,60 @@ class DataGeneratorSourceReader<T> implements SourceReader<T> {
     return this.available;
   }
 
+  /** The next index of this subtask, with the parallelism it is a stride of. */
+  snapshotState(): readonly DataGeneratorPosition[] {
+    return [
+      {
+        subtaskIndex: this.context.subtaskIndex,
+        parallelism: this.stride,
+        nextIndex: this.nextIndex,
+      },
+    ];
+  }
+
+  /**
+   * Resumes from a checkpoint. At the same parallelism exactly where this subtask was;
+   * at another, from the lowest position of all old subtasks (every index below it was
+   * emitted), so nothing is lost and indices between it and the old positions are
+   * generated again (at least once).
+   */
+  restoreState(state: readonly unknown[]): void {
+    const positions = state.filter(isPosition);
+    if (positions.length === 0) return;
+    const same = positions.find(
+      (p) => p.parallelism === this.stride && p.subtaskIndex === this.context.subtaskIndex,
+    );
+    if (same !== undefined && positions.every((p) => p.parallelism === this.stride)) {
+      this.nextIndex = same.nextIndex;
+      return;
+    }
+    const low = Math.min(...positions.map((p) => p.nextIndex));
+    const base = Math.max(0, low);
+    const offset = (((this.context.subtaskIndex - base) % this.stride) + this.stride) % this.stride;
+    this.nextIndex = base + offset;
+  }
+
   async close(): Promise<void> {
     if (typeof this.generator !== 'function') await this.generator.close?.();
   }
+}
+
+/** A reader's checkpointed position. */
+interface DataGeneratorPosition {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly nextIndex: number;
+}
+
+function isPosition(value: unknown): value is DataGeneratorPosition {
+  const p = value as DataGeneratorPosition;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    Number.isInteger(p.subtaskIndex) &&
+    Number.isInteger(p.parallelism) &&
+    Number.isInteger(p.nextIndex)
+  );
 }
 
 /**

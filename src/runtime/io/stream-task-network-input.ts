@@ -85,6 +85,12 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
   private fastView: DataView = EMPTY_VIEW;
   private fastPos = 0;
   private fastEnd = 0;
+  /** Per channel: consumption blocked for barrier alignment ({@link blockChannel}). */
+  private readonly blocked: Uint8Array;
+  private anyBlocked = false;
+  /** Per channel: the partly read buffer set aside while the channel is blocked. */
+  private readonly parked: (Buffer | null)[];
+  private numParked = 0;
 
   /**
    * @param gate - the input gate
@@ -107,6 +113,8 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
       () => new SpanningRecordDeserializer(frameOptions),
     );
     this.endOfPartitionSeen = new Array(gate.numberOfInputChannels).fill(false);
+    this.blocked = new Uint8Array(gate.numberOfInputChannels);
+    this.parked = new Array(gate.numberOfInputChannels).fill(null);
     this.serializer = serializer;
     this.objectReuse = options.objectReuse ?? false;
     this.delegate = new DeserializationDelegate(serializer, this.objectReuse);
@@ -128,6 +136,14 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
    */
   pollNext(): StreamElement<T> | null {
     for (;;) {
+      // A channel blocked for alignment: set the rest of its buffer aside.
+      if (
+        this.anyBlocked &&
+        this.currentBuffer !== null &&
+        this.blocked[this.currentChannel] === 1
+      ) {
+        this.parkCurrent();
+      }
       // Fast path: fixed-size records lying whole in the current buffer.
       const fastPos = this.fastPos;
       if (fastPos < this.fastEnd) {
@@ -156,6 +172,7 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
       }
       const deserializer = this.currentDeserializer;
       if (deserializer === null) {
+        if (this.numParked > 0 && this.unparkOne()) continue;
         const buffer = this.gate.pollNext();
         if (buffer === null) return null;
         const channel = this.gate.lastChannelIndex;
@@ -204,8 +221,89 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
   /** Whether {@link pollNext} may return an element (or throw) now. */
   isAvailable(): boolean {
     return (
-      this.fastPos < this.fastEnd || this.currentDeserializer !== null || this.gate.isAvailable()
+      this.fastPos < this.fastEnd ||
+      this.currentDeserializer !== null ||
+      (this.numParked > 0 && this.hasUnblockedParked()) ||
+      this.gate.isAvailable()
     );
+  }
+
+  /**
+   * Blocks channel `channelIndex` (it delivered the barrier of the checkpoint being
+   * aligned): {@link pollNext} returns nothing more of it — the rest of its current
+   * buffer is set aside, the gate hands out no further buffer of it — until
+   * {@link resumeAllChannels}. Flink: `CheckpointedInputGate` blocking a channel.
+   *
+   * @param channelIndex - channel of this input's gate
+   */
+  blockChannel(channelIndex: number): void {
+    if (this.blocked[channelIndex] === 1) return;
+    this.blocked[channelIndex] = 1;
+    this.anyBlocked = true;
+    this.gate.blockConsumption(channelIndex);
+  }
+
+  /** Unblocks every blocked channel (alignment complete or aborted). */
+  resumeAllChannels(): void {
+    if (!this.anyBlocked) return;
+    this.anyBlocked = false;
+    const blocked = this.blocked;
+    for (let c = 0; c < blocked.length; c++) {
+      if (blocked[c] === 0) continue;
+      blocked[c] = 0;
+      this.gate.resumeConsumption(c);
+    }
+  }
+
+  /** Whether channel `channelIndex` is blocked. */
+  isChannelBlocked(channelIndex: number): boolean {
+    return this.blocked[channelIndex] === 1;
+  }
+
+  /** Whether channel `channelIndex` delivered EndOfPartition. */
+  isChannelEnded(channelIndex: number): boolean {
+    return this.endOfPartitionSeen[channelIndex] === true;
+  }
+
+  /** Sets the current buffer (of a blocked channel) aside, with its read position. */
+  private parkCurrent(): void {
+    const channel = this.currentChannel;
+    const buffer = this.currentBuffer!;
+    if (this.fastPos < this.fastEnd) {
+      this.deserializers[channel]!.setNextBuffer(
+        buffer.getMemorySegment(),
+        this.fastPos,
+        this.fastEnd,
+      );
+      this.fastPos = this.fastEnd = 0;
+    }
+    this.parked[channel] = buffer;
+    this.numParked++;
+    this.currentBuffer = null;
+    this.currentDeserializer = null;
+  }
+
+  /** Makes a set-aside buffer of an unblocked channel current again; false when none. */
+  private unparkOne(): boolean {
+    const parked = this.parked;
+    for (let c = 0; c < parked.length; c++) {
+      const buffer = parked[c];
+      if (buffer === null || this.blocked[c] === 1) continue;
+      parked[c] = null;
+      this.numParked--;
+      this.currentBuffer = buffer!;
+      this.currentChannel = c;
+      this.currentDeserializer = this.deserializers[c]!;
+      return true;
+    }
+    return false;
+  }
+
+  private hasUnblockedParked(): boolean {
+    for (let c = 0; c < this.parked.length; c++) {
+      if (this.parked[c] !== null && this.blocked[c] === 0) return true;
+    }
+    return false;
   }
 
   /** Resolves when input may be available (one future per idle period). */
@@ -215,6 +313,8 @@ export class StreamTaskNetworkInput<T> implements AvailabilityProvider {
 
   /** Closes the gate (releasing every buffer) and forgets partial frames. Idempotent. */
   close(): void {
+    this.parked.fill(null);
+    this.numParked = 0;
     this.currentBuffer = null;
     this.currentDeserializer = null;
     this.fastPos = this.fastEnd = 0;

@@ -4,6 +4,11 @@ import type { JobVertex } from '../../graph/job-vertex.ts';
 import type { StreamNode } from '../../graph/stream-node.ts';
 import type { MemoryManager } from '../../memory/memory-manager.ts';
 import { computeKeyGroupRangeForOperatorIndex } from '../../types/key-group-range-assignment.ts';
+import {
+  type OperatorSubtaskState,
+  operatorIdOf,
+  type TaskRestoreState,
+} from '../checkpoint/checkpoint-types.ts';
 import { defaultMemoryManager } from '../state/default-memory-manager.ts';
 import { ManagedKeyedStateBackend } from '../state/managed-keyed-state-backend.ts';
 import { BroadcastingOutputCollector, DISCARDING_OUTPUT } from './broadcasting-output-collector.ts';
@@ -53,6 +58,22 @@ export interface OperatorChainContext extends RecordWriterOutputFactory {
    * kept in {@link OperatorChain.asyncError}.
    */
   readonly processingTimeService?: ProcessingTimeService;
+  /**
+   * State to start from (a checkpoint or savepoint, assigned to this subtask): keyed
+   * state goes into each keyed operator's backend before the operator registers its
+   * states, operator state to `initializeState`.
+   */
+  readonly restoreState?: TaskRestoreState | undefined;
+}
+
+/** The synchronous part of a chain's snapshot, and what is left to wait for. */
+export interface ChainSnapshot {
+  /** By operator id (operators without state are left out). */
+  readonly operators: Record<string, OperatorSubtaskState>;
+  /** Bytes of keyed key groups plus operator state as JSON. */
+  readonly stateSizeBytes: number;
+  /** Resolves once everything before the barrier is durable (sinks flushed). */
+  readonly flushed: Promise<void>;
 }
 
 /**
@@ -93,6 +114,9 @@ export class OperatorChain implements AvailabilityProvider {
   asyncError: unknown;
   private readonly availabilityProviders: readonly AvailabilityProvider[];
   private readonly stateBackends: KeyedStateBackend[] = [];
+  /** Keyed backends by stream node id (snapshots). */
+  private readonly backendsByNode = new Map<number, ManagedKeyedStateBackend>();
+  private readonly restoreState: TaskRestoreState | undefined;
   private readonly memoryManager: MemoryManager | undefined;
   private readonly jobId: string;
   private readonly attemptNumber: number;
@@ -109,6 +133,7 @@ export class OperatorChain implements AvailabilityProvider {
     this.memoryManager = context.memoryManager;
     this.jobId = context.jobId;
     this.attemptNumber = context.attemptNumber;
+    this.restoreState = context.restoreState;
     this.processingTimeService =
       context.processingTimeService ??
       new SystemProcessingTimeService({
@@ -164,6 +189,15 @@ export class OperatorChain implements AvailabilityProvider {
     }
     this.chainingOutputs = chainingOutputs;
     this.operators = vertex.chainedNodes.map((n) => operators.get(n.id)!);
+    const restore = this.restoreState;
+    if (restore !== undefined) {
+      for (const node of vertex.chainedNodes) {
+        const entries = restore.operators[operatorIdOf(node)]?.operatorState;
+        if (entries !== undefined && entries.length > 0) {
+          operators.get(node.id)!.initializeState?.(entries);
+        }
+      }
+    }
     this.availabilityProviders = [
       ...writers,
       ...this.operators.filter((op) => isAvailabilityProvider(op)),
@@ -241,6 +275,57 @@ export class OperatorChain implements AvailabilityProvider {
     if (firstError !== undefined) throw firstError;
   }
 
+  /**
+   * Snapshots every operator for checkpoint `checkpointId`, synchronously (between two
+   * records): keyed state of each keyed operator by key group, operator state of those
+   * that have some; then starts their asynchronous parts (sink flushes).
+   *
+   * @param checkpointId - the checkpoint
+   * @returns the state by operator id, its size and the flush future
+   * @throws what an operator's `snapshotState` throws (the checkpoint is declined)
+   */
+  snapshotState(checkpointId: number): ChainSnapshot {
+    const result: Record<string, OperatorSubtaskState> = {};
+    let size = 0;
+    const nodes = this.vertex.chainedNodes;
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const operator = this.operators[i]!;
+      const backend = this.backendsByNode.get(node.id);
+      const keyed = backend?.snapshot();
+      const operatorState = operator.snapshotState?.(checkpointId);
+      if (keyed !== undefined) for (const bytes of keyed.keyGroups.values()) size += bytes.length;
+      if (operatorState !== undefined) size += JSON.stringify(operatorState).length;
+      if (keyed !== undefined || operatorState !== undefined) {
+        result[operatorIdOf(node)] = { keyed, operatorState };
+      }
+    }
+    for (const operator of this.operators) {
+      const flush = operator.flushForCheckpoint?.(checkpointId);
+      if (flush !== undefined) flushes.push(flush);
+    }
+    const flushed = flushes.length === 0 ? AVAILABLE : Promise.all(flushes).then(() => {});
+    return { operators: result, stateSizeBytes: size, flushed };
+  }
+
+  /**
+   * Tells every operator that checkpoint `checkpointId` completed.
+   *
+   * @throws the first error an operator raised, after telling all
+   */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    let firstError: unknown;
+    for (const operator of this.operators) {
+      try {
+        await operator.notifyCheckpointComplete?.(checkpointId);
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (firstError !== undefined) throw firstError;
+  }
+
   /** Figures of every operator that reports some, by operator name (chain order). */
   getOperatorMetrics(): { operatorName: string; metrics: OperatorMetrics }[] {
     const result: { operatorName: string; metrics: OperatorMetrics }[] = [];
@@ -265,7 +350,10 @@ export class OperatorChain implements AvailabilityProvider {
       ),
       description: `operator "${node.name}" (subtask ${this.subtaskIndex + 1}/${parallelism})`,
     });
+    const restored = this.restoreState?.operators[operatorIdOf(node)]?.keyed;
+    if (restored !== undefined && restored.length > 0) backend.restore(restored);
     this.stateBackends.push(backend);
+    this.backendsByNode.set(node.id, backend);
     return backend;
   }
 

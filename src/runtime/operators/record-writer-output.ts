@@ -17,6 +17,7 @@
  */
 
 import type { JobEdge } from '../../graph/job-edge.ts';
+import type { CheckpointBarrier } from '../../types/stream-element.ts';
 import type { AvailabilityProvider, ElementContext, Output } from './stream-operator.ts';
 
 /**
@@ -29,6 +30,12 @@ export interface RecordWriterOutput<T> extends Output<T>, AvailabilityProvider {
   readonly numRecordsOut: number;
   /** Hands partly filled buffers to the consumers (buffer timeout, end of batch). */
   flush(): void;
+  /**
+   * Sends checkpoint barrier `barrier` on every channel, after everything emitted
+   * before it (and flushes, so that it travels at once). Optional: outputs that cross
+   * no network (the local executor) have none.
+   */
+  emitCheckpointBarrier?(barrier: CheckpointBarrier): void;
   /** End of partition: flushes and tells every consumer channel that no more data comes. */
   finish(): void;
   /** Releases resources (buffers); no more calls after it. */

@@ -89,6 +89,8 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   private emitter: TimestampsAndWatermarks<OUT> | undefined;
   private output!: Output<OUT>;
   private runtimeContext!: RuntimeContext;
+  /** Operator state from a checkpoint, handed to the reader before it starts. */
+  private restoredState: readonly unknown[] | undefined;
   /** The reader's last figures, kept for the task's final snapshot after close. */
   private closedSourceMetrics: SourceMetricsSnapshot | undefined;
 
@@ -142,6 +144,7 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
         taskName: ctx.taskName,
         operatorName: this.operatorName,
       });
+      if (this.restoredState !== undefined) this.reader.restoreState?.(this.restoredState);
       await this.reader.start?.();
     } catch (error) {
       throw this.failed(error, 'open');
@@ -177,6 +180,35 @@ export class SourceOperator<OUT> implements StreamOperator<OUT> {
   snapshotSourceMetrics(): SourceMetricsSnapshot | undefined {
     const reader = this.reader as { snapshotMetrics?: () => SourceMetricsSnapshot } | undefined;
     return reader === undefined ? this.closedSourceMetrics : reader.snapshotMetrics?.();
+  }
+
+  initializeState(operatorState: readonly unknown[]): void {
+    this.restoredState = operatorState;
+  }
+
+  /** The reader's splits and positions (e.g. Kafka offsets) at the barrier. */
+  snapshotState(checkpointId: number): readonly unknown[] | undefined {
+    try {
+      return this.reader?.snapshotState?.(checkpointId);
+    } catch (error) {
+      throw this.failed(error, 'snapshotState');
+    }
+  }
+
+  async flushForCheckpoint(): Promise<void> {
+    try {
+      await this.reader?.flush?.();
+    } catch (error) {
+      throw this.failed(error, 'flush');
+    }
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    try {
+      await this.reader?.notifyCheckpointComplete?.(checkpointId);
+    } catch (error) {
+      throw this.failed(error, 'notifyCheckpointComplete');
+    }
   }
 
   /** End of input: a bounded source emits the final watermark. */

@@ -159,6 +159,31 @@ export interface StreamOperator<OUT> {
   close(): void | Promise<void>;
   /** Current figures (optional; read at metric snapshot time). */
   getMetrics?(): OperatorMetrics;
+
+  // ---- checkpoints (docs/checkpoints.md); all optional ----
+
+  /**
+   * Restores operator state (the union of every old subtask's entries) before `open`.
+   * Keyed state is restored by the chain into the operator's backend.
+   *
+   * @param operatorState - entries from a checkpoint (JSON values)
+   */
+  initializeState?(operatorState: readonly unknown[]): void;
+  /**
+   * Snapshots operator state for checkpoint `checkpointId`; called between two records,
+   * synchronously, when the barrier passes the operator (Flink's `snapshotState`).
+   *
+   * @returns JSON-serializable entries (restored as a union), or undefined for none
+   */
+  snapshotState?(checkpointId: number): readonly unknown[] | undefined;
+  /**
+   * The asynchronous part of a checkpoint: what must be durable before the checkpoint
+   * may complete (a sink's flush, a source's dead letters). Records after the barrier
+   * may be processed meanwhile.
+   */
+  flushForCheckpoint?(checkpointId: number): void | Promise<void>;
+  /** Checkpoint `checkpointId` completed everywhere (e.g. commit Kafka offsets). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
 }
 
 /** An operator with one input (Flink's `OneInputStreamOperator`). */

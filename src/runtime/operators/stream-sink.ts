@@ -90,6 +90,15 @@ export class StreamSink<T> implements OneInputStreamOperator<T, unknown>, Availa
     }
   }
 
+  /** At a checkpoint barrier: everything written so far (`flush(false)`), per guarantee. */
+  async flushForCheckpoint(): Promise<void> {
+    try {
+      await this.writer?.flush(false);
+    } catch (error) {
+      throw this.failed(error, 'flush');
+    }
+  }
+
   async close(): Promise<void> {
     const writer = this.writer;
     this.writer = undefined;

@@ -196,23 +196,32 @@ describe('MiniClusterDispatcher', () => {
     expect(await dispatcher.readiness()).toMatchObject({ ready: false });
     removeCheck();
 
-    // Savepoints and checkpoints: refused honestly until the checkpoint coordinator lands.
+    // Savepoints need a directory (none configured here): refused at once, nothing started.
     for (const call of [
-      dispatcher.triggerSavepoint(jobId, { triggerId: 't1' }),
-      dispatcher.stopWithSavepoint(jobId, { drain: false }),
-      dispatcher.triggerCheckpoint(jobId, {}),
+      () => dispatcher.triggerSavepoint(jobId, { triggerId: 't1' }),
+      () => dispatcher.stopWithSavepoint(jobId, { drain: false }),
     ]) {
-      const error = await rejection(call);
-      expect(error.code).toBe('SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED');
-      expect(error.httpStatus).toBe(501);
-      expect(error.message).toContain(`cancel the job instead (PATCH /jobs/${jobId}?mode=cancel`);
+      const error = await rejection(call());
+      expect(error.code).toBe('SLUICE_ERR_CHECKPOINT_DECLINED');
+      expect(error.httpStatus).toBe(409);
+      expect(error.message).toContain('state.savepoints.dir');
     }
     expect((await rejection(dispatcher.savepointStatus(jobId, 't1'))).code).toBe(
       'SLUICE_ERR_REST_TRIGGER_NOT_FOUND',
     );
+    // A checkpoint on demand completes (kept in memory without state.checkpoints.dir).
+    const checkpoint = await dispatcher.triggerCheckpoint(jobId, { triggerId: 'c1' });
+    await expect
+      .poll(() => dispatcher.checkpointStatus(jobId, checkpoint.triggerId))
+      .toMatchObject({ status: { id: 'COMPLETED' }, operation: { checkpointId: 1 } });
     const stats = await dispatcher.checkpointStats(jobId);
     expectSchema(CheckpointingStatistics, stats);
-    expect(stats).toEqual(emptyCheckpointingStatistics());
+    expect(stats.counts).toMatchObject({ completed: 1, failed: 0, in_progress: 0 });
+    expect(stats.latest.completed).toMatchObject({
+      id: 1,
+      status: 'COMPLETED',
+      is_savepoint: false,
+    });
     expect(await dispatcher.jobDetails(jobId)).toMatchObject({ state: 'RUNNING' });
 
     await dispatcher.cancelJob(jobId);
@@ -241,8 +250,8 @@ describe('MiniClusterDispatcher', () => {
     const restore = await rejection(
       dispatcher.submitJob({ jobName: 'finite', savepointPath: '/sp/savepoint-1' }),
     );
-    expect(restore.code).toBe('SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED');
-    expect(restore.message).toContain('restoring from savepoint /sp/savepoint-1');
+    expect(restore.code).toBe('SLUICE_ERR_CHECKPOINT_NOT_FOUND');
+    expect(restore.message).toContain('/sp/savepoint-1');
     for (const call of [
       dispatcher.jobDetails('f00'),
       dispatcher.cancelJob('f00'),
