@@ -8,9 +8,12 @@
  *         ─► poll savepointStatus every pollIntervalMs until COMPLETED or the deadline
  *         ─► failed / timed out: cancelJob (no savepoint), reported as
  *            SLUICE_ERR_CLI_SHUTDOWN_TIMEOUT
- *         ─► refused with SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED (no checkpoint coordinator
- *            in this build): cancelJob at once, logged and reported as `cancelled`,
- *            not as a failure
+ *         ─► refused with SLUICE_ERR_CHECKPOINT_DECLINED while subtasks still deploy:
+ *            retried every pollIntervalMs until the deadline; for good (no savepoint
+ *            directory: neither state.savepoints.dir nor state.checkpoints.dir set):
+ *            cancelJob, reported as `failed`
+ *         ─► refused with SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED (a Dispatcher without
+ *            checkpoints): cancelJob at once, logged and reported as `cancelled`
  * ```
  *
  * The grace period should end before Kubernetes' `terminationGracePeriodSeconds`
@@ -65,6 +68,8 @@ export interface ShutdownReport {
 
 /** The code with which a Dispatcher refuses savepoints it cannot take. */
 const NOT_SUPPORTED = 'SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED';
+/** Refused for now (not every subtask runs yet), or for good (no savepoint directory). */
+const DECLINED = 'SLUICE_ERR_CHECKPOINT_DECLINED';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -74,10 +79,22 @@ async function stopOne(
   deadline: number,
   pollIntervalMs: number,
 ): Promise<{ location: string }> {
-  const { triggerId } = await dispatcher.stopWithSavepoint(jobId, {
-    drain: false,
-    triggerId: `shutdown-${jobId}`.slice(0, 64),
-  });
+  let triggerId: string;
+  for (;;) {
+    try {
+      ({ triggerId } = await dispatcher.stopWithSavepoint(jobId, {
+        drain: false,
+        triggerId: `shutdown-${jobId}`.slice(0, 64),
+      }));
+      break;
+    } catch (error) {
+      // Subtasks still deploying (a SIGTERM right after the start): retry until they run.
+      const e = serializeError(error);
+      const left = deadline - Date.now();
+      if (e.code !== DECLINED || e.details?.key !== undefined || left <= 0) throw error;
+      await sleep(Math.min(pollIntervalMs, left));
+    }
+  }
   for (;;) {
     const status = await dispatcher.savepointStatus(jobId, triggerId);
     if (status.status.id === 'COMPLETED') {

@@ -2,11 +2,15 @@
  * How a job's checkpointing is configured and where it starts from: the
  * {@link CheckpointCoordinatorOptions} read from Flink's keys, and the restore point of
  * a submission — an explicit savepoint path (`execution.savepoint.path`), else, for a
- * job with a fixed id, the latest completed checkpoint under `state.checkpoints.dir`.
+ * job with a fixed id, the latest completed checkpoint under `state.checkpoints.dir` or
+ * the job's latest savepoint in `state.savepoints.dir`, whichever is newer (checkpoint
+ * ids grow over a job's life, savepoints included).
  *
  * @remarks Main thread, at submission.
  * @module
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Configuration } from '../../config/configuration.ts';
 import { CoreOptions } from '../../config/options.ts';
 import type { JobGraph } from '../../graph/job-graph.ts';
@@ -28,7 +32,10 @@ export function checkpointingOptionsOf(configuration: Configuration): Checkpoint
     tolerableFailedCheckpoints: configuration.get(CoreOptions.TOLERABLE_FAILED_CHECKPOINTS),
     checkpointsDir: configuration.getOptional(CoreOptions.CHECKPOINTS_DIR),
     numRetained: configuration.get(CoreOptions.CHECKPOINTS_NUM_RETAINED),
-    savepointsDir: configuration.getOptional(CoreOptions.SAVEPOINTS_DIR),
+    // Sluice: without state.savepoints.dir, savepoints go beside the checkpoints.
+    savepointsDir:
+      configuration.getOptional(CoreOptions.SAVEPOINTS_DIR) ??
+      configuration.getOptional(CoreOptions.CHECKPOINTS_DIR),
   };
 }
 
@@ -57,7 +64,45 @@ export async function findRestorePoint(
     numRetained: fixedIdCheckpointing!.numRetained,
   });
   await storage.cleanupInProgress();
-  return storage.loadLatestCompleted();
+  const latest = await storage.loadLatestCompleted();
+  // A stop-with-savepoint (SIGTERM) leaves a savepoint newer than every checkpoint.
+  const savepoint = await latestSavepointOf(fixedIdCheckpointing!.savepointsDir, jobId);
+  if (
+    savepoint !== undefined &&
+    (latest === undefined || savepoint.checkpointId > latest.checkpointId)
+  ) {
+    return savepoint;
+  }
+  return latest;
+}
+
+/**
+ * The savepoint of job `jobId` with the highest checkpoint id in `dir`
+ * (`savepoint-<jobId[0..6)>-…` directories whose metadata names the job).
+ */
+async function latestSavepointOf(
+  dir: string | undefined,
+  jobId: string,
+): Promise<CompletedCheckpoint | undefined> {
+  if (dir === undefined) return undefined;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  let best: CompletedCheckpoint | undefined;
+  for (const name of names) {
+    if (!name.startsWith(`savepoint-${jobId.slice(0, 6)}-`)) continue;
+    try {
+      const savepoint = await FsCheckpointStorage.loadCheckpoint(join(dir, name));
+      if (savepoint.jobId !== jobId) continue;
+      if (best === undefined || savepoint.checkpointId > best.checkpointId) best = savepoint;
+    } catch {
+      // An unreadable savepoint is not a restore point.
+    }
+  }
+  return best;
 }
 
 /**

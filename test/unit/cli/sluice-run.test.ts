@@ -3,6 +3,9 @@
  * `runCli` in process, the MiniClusterDispatcher with worker threads, the REST server on
  * loopback, and `sluice jobs …` against it.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobDetails, JobsList, JobsOverview } from '../../../src/server/schemas/jobs.ts';
 import {
@@ -23,7 +26,7 @@ describe('sluice run (application mode) on the runtime', () => {
     server = undefined;
   });
 
-  it('a job started with sluice run is visible through GET /jobs, /jobs/:id and sluice jobs list; savepoints answer 501 CHECKPOINT_NOT_SUPPORTED; PATCH cancel ends it and the process exits 0', async () => {
+  it('a job started with sluice run is visible through GET /jobs, /jobs/:id and sluice jobs list; savepoints need a directory, take one with it; PATCH cancel ends it and the process exits 0', async () => {
     server = await startServer(['run', ...catalogFlags(), 'nested/endless', 'parallelism=2']);
     const { url } = server;
     await expect
@@ -47,15 +50,45 @@ describe('sluice run (application mode) on the runtime', () => {
     ) as JobsOverview;
     expect(listed.jobs[0]).toMatchObject({ jid: jobId, state: 'RUNNING', tasks: { total: 4 } });
 
-    // Savepoints: the honest answer until the checkpoint coordinator lands.
-    const savepoint = await cli(['jobs', 'savepoint', jobId, '--url', url, '--token', TOKEN]);
-    expect(savepoint.code).toBe(1);
-    expect(savepoint.err).toContain('SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED');
-    for (const path of ['savepoints', 'stop', 'checkpoints']) {
+    // No state.savepoints.dir (nor state.checkpoints.dir) here: a savepoint needs a directory.
+    for (const path of ['savepoints', 'stop']) {
       const answer = await request(`${url}/jobs/${jobId}/${path}`, 'POST', {});
-      expect(answer.status).toBe(501);
-      expect(answer.json.code).toBe('SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED');
+      expect(answer.status).toBe(409);
+      expect(answer.json.code).toBe('SLUICE_ERR_CHECKPOINT_DECLINED');
     }
+    // Savepoints are taken once every subtask runs (before: 409 DECLINED, retriable).
+    await expect
+      .poll(
+        async () =>
+          (await request<JobDetails>(`${url}/jobs/${jobId}`)).json.vertices.every(
+            (v) => v.tasks.RUNNING === v.parallelism,
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-run-savepoints-'));
+    try {
+      const savepoint = await cli([
+        'jobs',
+        'savepoint',
+        jobId,
+        '-d',
+        dir,
+        '--url',
+        url,
+        '--token',
+        TOKEN,
+      ]);
+      expect(savepoint.code).toBe(0);
+      expect(savepoint.out).toContain(
+        `savepoint completed: ${dir}/savepoint-${jobId.slice(0, 6)}-`,
+      );
+      expect((await readdir(dir)).filter((n) => n.startsWith('savepoint-'))).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const checkpoint = await request(`${url}/jobs/${jobId}/checkpoints`, 'POST', {});
+    expect(checkpoint.status).toBe(202);
     expect((await request<JobDetails>(`${url}/jobs/${jobId}`)).json.state).toBe('RUNNING');
 
     const cancel = await request(`${url}/jobs/${jobId}?mode=cancel`, 'PATCH');
@@ -98,30 +131,54 @@ describe('sluice run (application mode) on the runtime', () => {
     ).toMatchObject({ exitCode: 1 });
   });
 
-  it('takes a module path as well as a catalog name; SIGTERM cancels without a savepoint (logged) and exits 0', async () => {
-    server = await startServer([
+  it('takes a module path as well as a catalog name; SIGTERM stops the job with a savepoint and exits 0; run again, it resumes from it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-run-sigterm-'));
+    const args = [
       'run',
       ...smallProcessFlags(),
+      '-D',
+      `state.checkpoints.dir=${dir}`,
       `${FIXTURE_CATALOG}nested/endless.ts`,
-    ]);
-    const { url } = server;
-    await expect
-      .poll(async () => (await request<JobsList>(`${url}/jobs`)).json.jobs[0]?.status, {
-        timeout: 15_000,
-      })
-      .toBe('RUNNING');
-    const running = server;
-    server = undefined;
-    expect(await running.stop('SIGTERM')).toBe(0);
-    const lines = running.output.lines();
-    expect(
-      lines.find((l) => String(l.msg).startsWith('shutdown: savepoints are not supported')),
-    ).toMatchObject({ code: 'SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED' });
-    expect(lines.find((l) => l.msg === 'shut down')).toMatchObject({
-      exitCode: 0,
-      failed: [],
-      cancelled: [expect.objectContaining({ code: 'SLUICE_ERR_CHECKPOINT_NOT_SUPPORTED' })],
-    });
+    ];
+    try {
+      server = await startServer(args);
+      const { url } = server;
+      await expect
+        .poll(async () => (await request<JobsList>(`${url}/jobs`)).json.jobs[0]?.status, {
+          timeout: 15_000,
+        })
+        .toBe('RUNNING');
+      const jobId = (await request<JobsList>(`${url}/jobs`)).json.jobs[0]!.id;
+      const running = server;
+      server = undefined;
+      expect(await running.stop('SIGTERM')).toBe(0);
+      const shutDown = running.output.lines().find((l) => l.msg === 'shut down');
+      expect(shutDown).toMatchObject({
+        exitCode: 0,
+        failed: [],
+        cancelled: [],
+        savepoints: [{ jobId, location: expect.stringContaining(`${dir}/savepoint-`) }],
+      });
+      // The same command again: same job id, resumed from that savepoint.
+      server = await startServer(args);
+      const again = server.url;
+      await expect
+        .poll(async () => (await request<JobsList>(`${again}/jobs`)).json.jobs[0]?.status, {
+          timeout: 15_000,
+        })
+        .toBe('RUNNING');
+      expect((await request<JobsList>(`${again}/jobs`)).json.jobs[0]!.id).toBe(jobId);
+      const stats = await request<{ latest: { restored: { external_path: string } | null } }>(
+        `${again}/jobs/${jobId}/checkpoints`,
+      );
+      expect(stats.json.latest.restored?.external_path).toBe(
+        (shutDown as { savepoints: { location: string }[] }).savepoints[0]!.location,
+      );
+    } finally {
+      await server?.stop('SIGTERM');
+      server = undefined;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
