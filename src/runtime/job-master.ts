@@ -30,6 +30,8 @@
  * @module
  */
 import type { Logger } from 'pino';
+import { Configuration } from '../config/configuration.ts';
+import { CoreOptions } from '../config/options.ts';
 import { CollectSink } from '../connectors/collect/collect-sink.ts';
 import {
   deserializeError,
@@ -237,7 +239,11 @@ export class JobMaster implements TaskExecutorGatewayListener {
       this.rejectResult = reject;
     });
     this.resultPromise.catch(() => {}); // callers that never ask for the result
-    this.checkpointStats = new CheckpointStatsTracker();
+    this.checkpointStats = new CheckpointStatsTracker({
+      historySize: Configuration.fromJSON(context.spec.configuration).get(
+        CoreOptions.CHECKPOINTS_HISTORY,
+      ),
+    });
     const restoreFrom = context.restoreFrom;
     if (restoreFrom !== undefined) {
       this.checkpointStats.reportRestored(
@@ -275,7 +281,11 @@ export class JobMaster implements TaskExecutorGatewayListener {
         },
         notifyComplete: (id) => {
           for (const gateway of this.gateways) gateway.notifyCheckpointComplete(id);
-          this.context.metrics.updateJobSnapshot(this.jobMetrics());
+        },
+        statsChanged: () => {
+          if (!isTerminalJobStatus(this.status)) {
+            this.context.metrics.updateJobSnapshot(this.jobMetrics());
+          }
         },
         failJob: (error) => this.handleFailure(undefined, serializeError(error)),
       },

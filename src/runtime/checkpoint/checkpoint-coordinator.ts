@@ -84,6 +84,8 @@ export interface CheckpointCoordinatorContext {
   notifyComplete(checkpointId: number): void;
   /** Fails the job (too many failed checkpoints). */
   failJob(error: Error): void;
+  /** The statistics changed (a checkpoint started, completed or failed): republish the job metrics. */
+  statsChanged(): void;
 }
 
 interface PendingCheckpoint {
@@ -220,6 +222,7 @@ export class CheckpointCoordinator {
     pending.timer.unref?.();
     this.pending.set(checkpointId, pending);
     this.context.stats.reportPending(checkpointId, kind, now, expected.size);
+    this.context.statsChanged();
     this.context.triggerSources(checkpointId, now);
     return completion;
   }
@@ -354,6 +357,7 @@ export class CheckpointCoordinator {
       },
       `completed ${kind === 'SAVEPOINT' ? 'savepoint' : 'checkpoint'} ${checkpointId} of job ${this.context.jobId}`,
     );
+    this.context.statsChanged();
     this.context.notifyComplete(checkpointId);
     pending.resolve(completed);
   }
@@ -404,6 +408,7 @@ export class CheckpointCoordinator {
       },
     );
     this.context.stats.reportFailed(pending.checkpointId, Date.now(), error.message);
+    this.context.statsChanged();
     this.context.log.warn(
       { checkpointId: pending.checkpointId, kind: pending.kind, err: serializeError(error) },
       error.message,

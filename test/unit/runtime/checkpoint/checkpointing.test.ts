@@ -78,4 +78,61 @@ describe('checkpoints on worker threads', () => {
     for (const key of min.keys()) expect(min.get(key)).toBeGreaterThan(1);
     expect(result.records.length).toBeLessThan(total);
   });
+
+  it('savepoints rescale keyed state: count at parallelism 2 → 1 → 3, final counts exact', async () => {
+    const total = 9000;
+    const args = (countParallelism: number) => ({
+      count: total,
+      keys: KEYS,
+      parallelism: 2,
+      countParallelism,
+      rate: 6000,
+    });
+    const first = await cluster.submit(fixture('checkpointed-count-job'), { args: args(2) });
+    await first.waitForSubtasks(['RUNNING']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const savepoint1 = await first.stopWithSavepoint(dir);
+    expect((await first.result()).records.length).toBeLessThan(total);
+    expect(first.status).toBe('FINISHED');
+    expect(savepoint1.externalPath).toContain(`${dir}/savepoint-`);
+
+    const second = await cluster.submit(fixture('checkpointed-count-job'), {
+      args: args(1),
+      savepointPath: savepoint1.externalPath,
+    });
+    await second.waitForSubtasks(['RUNNING']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const savepoint2 = await second.stopWithSavepoint(dir);
+    expect(savepoint2.checkpointId).toBeGreaterThan(savepoint1.checkpointId);
+    expect(second.checkpointStatistics().latest.restored).toMatchObject({
+      is_savepoint: true,
+      external_path: savepoint1.externalPath,
+    });
+
+    const third = await cluster.submit(fixture('checkpointed-count-job'), {
+      args: args(3),
+      savepointPath: join(savepoint2.externalPath, '_metadata'),
+    });
+    const { max } = countsByKey((await third.result()).records);
+    expect(max).toEqual(expectedCounts(total));
+  });
+
+  it('a savepoint of another job shape is refused at submission, naming the operators', async () => {
+    const job = await cluster.submit(fixture('checkpointed-count-job'), {
+      args: { count: 1_000_000, keys: KEYS, parallelism: 1, rate: 1000 },
+    });
+    await job.waitForSubtasks(['RUNNING']);
+    const savepoint = await job.stopWithSavepoint(dir);
+    const error = await cluster
+      .submit(fixture('typed-rolling-sum-job'), {
+        savepointPath: savepoint.externalPath,
+        args: { count: 10, keys: 2, parallelism: 1, typed: false },
+      })
+      .then(
+        () => undefined,
+        (e: Error & { code: string }) => e,
+      );
+    expect(error?.code).toBe('SLUICE_ERR_CHECKPOINT_INCOMPATIBLE');
+    expect(error?.message).toContain('numbers, count');
+  });
 });
