@@ -487,6 +487,18 @@ export class JobMaster implements TaskExecutorGatewayListener {
     const fingerprint = this.jobGraph.fingerprint();
     try {
       const restore = this.restoreAssignment();
+      const from = this.checkpointCoordinator.getLatestCompleted();
+      if (from !== undefined) {
+        this.context.log.info(
+          {
+            attemptNumber,
+            checkpointId: from.checkpointId,
+            kind: from.kind,
+            path: from.externalPath,
+          },
+          `job "${this.jobName}" restored from ${from.kind === 'SAVEPOINT' ? 'savepoint' : 'checkpoint'} ${from.checkpointId} (${from.externalPath})`,
+        );
+      }
       this.network = this.context.createAttemptNetwork?.(attemptNumber);
       for (const slot of this.plan.slots) {
         const gateway = this.context.startWorker(slot.slotIndex, this);
