@@ -137,6 +137,23 @@ export class InputChannel {
     return buffer;
   }
 
+  /**
+   * Bytes this channel queues: buffers held (taken, not yet released) and published
+   * (not yet taken). Flink's `inputQueueSize`; for metrics, not the hot path.
+   */
+  queuedBytes(): number {
+    let bytes = 0;
+    for (let i = 0; i < this.heldCount; i++) {
+      bytes += this.held[(this.heldHead + i) & this.ringMask]!.getSize();
+    }
+    const ctl = this.ctl;
+    const write = Atomics.load(ctl, this.base + C_WRITE_INDEX);
+    for (let index = this.readIndex; index !== write; index = (index + 1) | 0) {
+      bytes += ctl[this.ringBase + (index & this.ringMask) * DESCRIPTOR_WORDS + D_SIZE]!;
+    }
+    return bytes;
+  }
+
   /** Whether a published buffer waits to be taken. */
   hasPublished(): boolean {
     return Atomics.load(this.ctl, this.base + C_WRITE_INDEX) !== this.readIndex;

@@ -342,6 +342,14 @@ export class SingleInputGate implements AvailabilityProvider {
   }
 
   /** Buffers published to this gate and not yet released (Flink's `inputQueueLength`). */
+  /** Bytes queued in the gate's channels (Flink's `inputQueueSize`). */
+  getInputQueueSize(): number {
+    if (this.closed) return 0;
+    let bytes = 0;
+    for (const channel of this.inputChannels) if (!channel.consumed) bytes += channel.queuedBytes();
+    return bytes;
+  }
+
   getInputQueueLength(): number {
     if (this.closed) return 0;
     let length = 0;

@@ -191,6 +191,7 @@ export class NetworkEnvironment implements TaskNetworkEnvironment {
       let exclusive = 0;
       let floating = 0;
       let queue = 0;
+      let queueBytes = 0;
       const channels = [];
       for (let g = 0; g < input.inputs.length; g++) {
         const gate = input.inputs[g]!.gate;
@@ -198,12 +199,14 @@ export class NetworkEnvironment implements TaskNetworkEnvironment {
         exclusive = Math.max(exclusive, gate.getInputExclusiveBuffersUsage());
         floating = Math.max(floating, gate.getInputFloatingBuffersUsage());
         queue += gate.getInputQueueLength();
+        queueBytes += gate.getInputQueueSize();
         channels.push(...gate.getChannelMetrics(g));
       }
       extras.inPoolUsage = inPool;
       extras.inputExclusiveBuffersUsage = exclusive;
       extras.inputFloatingBuffersUsage = floating;
       extras.inputQueueLength = queue;
+      extras.inputQueueSize = queueBytes;
       extras.channels = channels;
     }
     return extras;
