@@ -9,11 +9,19 @@
  * start the local broker themselves.
  */
 import { execFile } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, freemem, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import {
+  CHART_FILE,
+  type NexmarkBenchLine,
+  nexmarkChartSvg,
+  nexmarkSection,
+  SECTION_BEGIN,
+  SECTION_END,
+} from '../scripts/nexmark-chart.ts';
 
 const execFileAsync = promisify(execFile);
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +48,8 @@ const TARGETS: Record<string, [string, string, number][]> = {
 interface Result {
   name: string;
   line?: Record<string, unknown>;
+  /** Every JSON line printed (`nexmark` prints one per query). */
+  lines?: Record<string, unknown>[];
   error?: string;
   seconds: number;
 }
@@ -60,6 +70,7 @@ async function runOne(name: string): Promise<Result> {
     return {
       name,
       line: JSON.parse(last) as Record<string, unknown>,
+      lines: jsonLines.map((l) => JSON.parse(l) as Record<string, unknown>),
       seconds: (Date.now() - started) / 1000,
     };
   } catch (error) {
@@ -101,7 +112,7 @@ for (const name of names) {
   process.stderr.write(
     result.error ? `failed: ${result.error}\n` : `${result.seconds.toFixed(0)} s\n`,
   );
-  if (result.line) console.log(JSON.stringify(result.line));
+  for (const line of result.lines ?? []) console.log(JSON.stringify(line));
   results.push(result);
 }
 
@@ -123,12 +134,33 @@ const lines = [
   '',
   '## Raw figures',
   '',
-  ...results.flatMap((r) => [
-    `### ${r.name}`,
-    '',
-    r.line ? `\`\`\`json\n${JSON.stringify(r.line)}\n\`\`\`` : `Did not run: ${r.error}`,
-    '',
-  ]),
+  ...results
+    .filter((r) => r.name !== 'nexmark')
+    .flatMap((r) => [
+      `### ${r.name}`,
+      '',
+      r.line ? `\`\`\`json\n${JSON.stringify(r.line)}\n\`\`\`` : `Did not run: ${r.error}`,
+      '',
+    ]),
 ];
+
+// The Nexmark section (table, comparison with Flink, chart): regenerated when the
+// benchmark ran, otherwise kept as the previous run left it.
+const nexmark = results.find((r) => r.name === 'nexmark');
+let nexmarkText: string | undefined;
+if (nexmark?.lines !== undefined) {
+  const nexmarkLines = nexmark.lines as unknown as NexmarkBenchLine[];
+  await writeFile(CHART_FILE, nexmarkChartSvg(nexmarkLines));
+  nexmarkText = nexmarkSection(
+    nexmarkLines,
+    `Measured on the machine above (${cpus().length} cores shared with the Kafka broker), ${new Date().toISOString().slice(0, 10)}.`,
+  );
+} else {
+  const previous = await readFile(docsFile, 'utf8').catch(() => '');
+  const begin = previous.indexOf(SECTION_BEGIN);
+  const end = previous.indexOf(SECTION_END);
+  if (begin >= 0 && end > begin) nexmarkText = previous.slice(begin, end + SECTION_END.length);
+}
+if (nexmarkText !== undefined) lines.push(nexmarkText, '');
 await writeFile(docsFile, `${lines.join('\n')}\n`);
 process.stderr.write(`wrote ${docsFile}\n`);
