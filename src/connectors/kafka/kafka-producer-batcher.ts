@@ -7,7 +7,8 @@
  *   add(topic, message, bytes)  ──►  pending (per topic, insertion order)
  *                                        │ ≥ max.request.size, or its oldest record waited
  *                                        │ linger.ms (counted while a request is in
- *                                        │ flight too), or flush()
+ *                                        │ flight too), or flush() (waits for the records
+ *                                        │ added before it, not for later ones)
  *                                        ▼
  *                                    in flight: ONE producer.send() at a time
  *                                        │ ack (acks=-1) → numRecordsSent, wake waiters
@@ -61,6 +62,10 @@ export class KafkaProducerBatcher {
   /** `Date.now()` when the oldest pending record was added. */
   private firstPendingMs = 0;
   private inFlight: Promise<void> | undefined;
+  /** The request in flight (to know, per topic, what a flush waits for). */
+  private inFlightRequest: ProducerTopicMessages[] = [];
+  /** Records acknowledged per topic (updated per request, not per record). */
+  private readonly sentByTopic = new Map<string, number>();
   private inFlightBytes = 0;
   private inFlightRecords = 0;
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
@@ -140,19 +145,36 @@ export class KafkaProducerBatcher {
   }
 
   /**
-   * Sends everything pending and resolves once all of it was acknowledged.
+   * Sends every record added before this call and resolves once all of them were
+   * acknowledged. Records added while the flush waits are not waited for: the task keeps
+   * writing after a checkpoint barrier, so waiting for an empty buffer would not end
+   * while input keeps coming (Flink's `KafkaWriter.flush` blocks the task instead).
+   * Records of a topic leave in `add` order, so the flush is done when, per topic, the
+   * acknowledged count reaches what had been added by then.
    *
    * @throws SLUICE_ERR_KAFKA_PRODUCER_FAILED when a request failed
    */
   async flush(): Promise<void> {
+    const targets = new Map<string, number>();
+    const count = (topic: string, records: number) =>
+      targets.set(topic, (targets.get(topic) ?? this.sentByTopic.get(topic) ?? 0) + records);
+    for (const { topic, messages } of this.inFlightRequest) count(topic, messages.length);
+    for (const [topic, messages] of this.pending) count(topic, messages.length);
+    const done = () => {
+      for (const [topic, target] of targets) {
+        if ((this.sentByTopic.get(topic) ?? 0) < target) return false;
+      }
+      return true;
+    };
     for (;;) {
       if (this.failure !== undefined) throw this.failure;
+      if (done()) return;
       if (this.inFlight !== undefined) {
         await this.inFlight;
         continue;
       }
-      if (this.pendingRecords === 0) return;
       this.sendNow();
+      if (this.inFlight === undefined && this.failure === undefined) return; // closed: abandoned
     }
   }
 
@@ -212,14 +234,19 @@ export class KafkaProducerBatcher {
     if (this.pendingRecords > 0) this.firstPendingMs = Date.now();
     this.inFlightRecords = records;
     this.inFlightBytes = bytes;
+    this.inFlightRequest = request;
     this.inFlight = this.producer.send(request).then(
-      () => this.completed(records, bytes),
+      () => this.completed(request, records, bytes),
       (error: unknown) => this.failed(error, request, records),
     );
   }
 
-  private completed(records: number, bytes: number): void {
+  private completed(request: ProducerTopicMessages[], records: number, bytes: number): void {
     this.inFlight = undefined;
+    this.inFlightRequest = [];
+    for (const { topic, messages } of request) {
+      this.sentByTopic.set(topic, (this.sentByTopic.get(topic) ?? 0) + messages.length);
+    }
     this.inFlightRecords = 0;
     this.inFlightBytes = 0;
     this.numRecordsSent += records;
@@ -240,6 +267,7 @@ export class KafkaProducerBatcher {
 
   private failed(error: unknown, request: ProducerTopicMessages[], records: number): void {
     this.inFlight = undefined;
+    this.inFlightRequest = [];
     const topics = request.map((r) => r.topic).join(', ');
     this.failure = new KafkaProducerError(
       `${this.what}: ${records} records to topic(s) ${topics} could not be delivered to Kafka: ${errorSummary(error)}; check that the topics exist and the brokers are reachable (raise request.timeout.ms for slow brokers)`,

@@ -32,6 +32,36 @@ describe('KafkaProducerBatcher', () => {
     expect(batcher.numRecordsSent).toBe(12);
   });
 
+  it('a flush (checkpoint barrier) waits for the records added before it, not for those that keep coming', async () => {
+    const producer = new FakeProducer();
+    producer.hold = true;
+    const batcher = new KafkaProducerBatcher(producer, options, 'test');
+    const add = (from: number, to: number) => {
+      for (let i = from; i < to; i++) batcher.add('t', { value: String(i) }, 10);
+    };
+    add(0, 3);
+    await settle(); // request [0..3) in flight
+    add(3, 6);
+    let flushed = false;
+    const flush = batcher.flush().then(() => {
+      flushed = true;
+    });
+    add(6, 9); // the task keeps writing after the barrier
+    producer.release();
+    await settle(); // [0..3) acknowledged, [3..9) in flight
+    expect(flushed).toBe(false);
+    add(9, 12);
+    producer.release();
+    await settle(); // [3..9) acknowledged, [9..12) in flight and held
+    expect(flushed).toBe(true);
+    expect(producer.inFlight).toBe(1);
+    await flush;
+    producer.hold = false;
+    producer.release();
+    await batcher.flush();
+    expect(batcher.numRecordsSent).toBe(12);
+  });
+
   it('splits a backlog larger than one request, oldest records first per topic', async () => {
     const producer = new FakeProducer();
     const batcher = new KafkaProducerBatcher(producer, { ...options, lingerMs: 50 }, 'test');
