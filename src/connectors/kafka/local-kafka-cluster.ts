@@ -40,6 +40,19 @@ export interface KafkaCluster {
   readonly containerId?: string | undefined;
   /** Stops what this process started and removes its data; a no-op for `external`. */
   stop(): Promise<void>;
+  /**
+   * Stops the broker process (SIGTERM, a controlled shutdown) but keeps its data
+   * directory and ports, so that {@link KafkaCluster.startBroker} brings the same
+   * broker back: an outage for failure tests. `maven` mode only (absent otherwise).
+   */
+  stopBroker?: (() => Promise<void>) | undefined;
+  /**
+   * Starts a broker stopped by {@link KafkaCluster.stopBroker} again on the same ports
+   * with the same data (topics, offsets, consumer groups survive).
+   *
+   * @throws SLUICE_ERR_KAFKA_BROKER_START when it exits or does not answer in time
+   */
+  startBroker?: (() => Promise<void>) | undefined;
 }
 
 /** Options of {@link startKafkaCluster}. */
@@ -303,47 +316,57 @@ async function startMavenBroker(
   }
   log(`starting Apache Kafka ${KAFKA_VERSION} (KRaft, Maven Central jars) on 127.0.0.1:${port}`);
   const detached = options.detached ?? false;
-  const child = spawn(
-    'java',
-    [
-      '-Xms256m',
-      '-Xmx1g',
-      '-XX:+UseG1GC',
-      '-XX:MaxGCPauseMillis=20',
-      '-Djava.awt.headless=true',
-      ...jvmLogging,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      propertiesFile,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached },
-  );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8192);
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
   const brokers = [`127.0.0.1:${port}`];
-  try {
-    await Promise.race([
-      waitForKafka(brokers, { timeoutMs: startTimeoutMs }),
-      exited.then(async (code) => {
-        throw new KafkaBrokerStartError(
-          `Kafka broker exited with code ${code} before it answered: ${stderr || (await readTail(brokerLog))}`,
-        );
-      }),
-    ]);
-  } catch (error) {
-    const brokerTail = await readTail(brokerLog);
-    await killAndWait(child, exited);
-    await rm(runDir, { recursive: true, force: true });
-    if (error instanceof KafkaBrokerStartError) throw error;
-    throw new KafkaBrokerStartError(
-      `Kafka broker on 127.0.0.1:${port} did not answer within ${startTimeoutMs} ms: ${brokerTail}`,
-      { cause: error },
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<number | null> }> => {
+    const child = spawn(
+      'java',
+      [
+        '-Xms256m',
+        '-Xmx1g',
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-Djava.awt.headless=true',
+        ...jvmLogging,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        propertiesFile,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached },
     );
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-8192);
+    });
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+    try {
+      await Promise.race([
+        waitForKafka(brokers, { timeoutMs: startTimeoutMs }),
+        exited.then(async (code) => {
+          throw new KafkaBrokerStartError(
+            `Kafka broker exited with code ${code} before it answered: ${stderr || (await readTail(brokerLog))}`,
+          );
+        }),
+      ]);
+    } catch (error) {
+      const brokerTail = await readTail(brokerLog);
+      await killAndWait(child, exited);
+      if (error instanceof KafkaBrokerStartError) throw error;
+      throw new KafkaBrokerStartError(
+        `Kafka broker on 127.0.0.1:${port} did not answer within ${startTimeoutMs} ms: ${brokerTail}`,
+        { cause: error },
+      );
+    }
+    return { child, exited };
+  };
+  let broker: { child: ChildProcess; exited: Promise<number | null> } | undefined;
+  try {
+    broker = await launch();
+  } catch (error) {
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
   }
+  const { child } = broker;
   if (detached) {
     child.stderr?.destroy();
     child.unref();
@@ -353,11 +376,25 @@ async function startMavenBroker(
     brokers,
     mode: 'maven',
     description,
-    pid: child.pid,
+    /** The running JVM's pid (a new one after {@link KafkaCluster.startBroker}). */
+    get pid() {
+      return broker?.child.pid;
+    },
     runDir,
     stop: async () => {
-      await killAndWait(child, exited);
+      if (broker !== undefined) await killAndWait(broker.child, broker.exited);
+      broker = undefined;
       await rm(runDir, { recursive: true, force: true });
+    },
+    stopBroker: async () => {
+      if (broker !== undefined) await killAndWait(broker.child, broker.exited);
+      broker = undefined;
+      log(`Apache Kafka on ${brokers[0]} stopped (data kept in ${dataDir})`);
+    },
+    startBroker: async () => {
+      if (broker !== undefined) return;
+      log(`starting Apache Kafka ${KAFKA_VERSION} again on ${brokers[0]} with its data`);
+      broker = await launch();
     },
   };
 }
