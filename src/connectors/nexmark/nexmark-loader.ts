@@ -183,7 +183,6 @@ export async function loadNexmarkEvents(options: NexmarkLoadOptions): Promise<Ne
   await ensureTopics(brokers, [{ topic, partitions, config: { ...NEXMARK_TOPIC_CONFIG } }]);
   const held = await countTopicRecords(brokers, topic);
   if (held === events) {
-    options.onProgress?.(events);
     return { written: 0, skipped: true, bytes: 0, elapsedMs: Date.now() - started };
   }
   if (held !== 0) {
