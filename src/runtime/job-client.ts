@@ -140,7 +140,7 @@ export class JobClient {
    * Takes a savepoint and then stops the job (it ends FINISHED).
    *
    * @param targetDirectory - parent directory; `state.savepoints.dir` when absent
-   * @returns resolves with the savepoint; the job ends right after
+   * @returns resolves with the savepoint once it is written and the job ended
    * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) as {@link triggerSavepoint}
    */
   stopWithSavepoint(targetDirectory?: string): Promise<CompletedCheckpoint> {

@@ -310,12 +310,12 @@ export class JobMaster implements TaskExecutorGatewayListener {
    * stop-with-savepoint, without draining).
    *
    * @param targetDirectory - parent directory (default `state.savepoints.dir`)
-   * @returns resolves with the savepoint once it is written (the job ends right after)
+   * @returns resolves with the savepoint once it is written and the job ended
    * @throws SLUICE_ERR_CHECKPOINT_DECLINED (synchronously) when not every subtask runs
    */
   stopWithSavepoint(targetDirectory?: string): Promise<CompletedCheckpoint> {
     const completion = this.checkpointCoordinator.trigger('SAVEPOINT', targetDirectory);
-    return completion.then((savepoint) => {
+    return completion.then(async (savepoint) => {
       if (this.status === 'RUNNING') {
         this.stopping = true;
         this.checkpointCoordinator.shutdown('the job is stopping with a savepoint');
@@ -323,6 +323,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
         this.cancelAllTasks();
         this.checkAttemptTerminated();
       }
+      await this.whenTerminal(); // as Flink's: the operation completes once the job ended
       return savepoint;
     });
   }

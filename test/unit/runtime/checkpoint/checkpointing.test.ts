@@ -39,7 +39,7 @@ describe('checkpoints on worker threads', () => {
   it('periodic checkpoints complete, are written atomically and only the retained ones stay', async () => {
     const total = 6000;
     const job = await cluster.submit(fixture('checkpointed-count-job'), {
-      args: { count: total, keys: KEYS, parallelism: 2, rate: 10_000 },
+      args: { count: total, keys: KEYS, parallelism: 2, rate: 4000 },
       configuration: {
         'execution.checkpointing.interval': '50 ms',
         'state.checkpoints.dir': dir,
@@ -60,7 +60,7 @@ describe('checkpoints on worker threads', () => {
   it('after a task failure the job restarts from the latest checkpoint: state and source positions restored, final counts exact', async () => {
     const total = 8000;
     const job = await cluster.submit(fixture('checkpointed-count-job'), {
-      args: { count: total, keys: KEYS, parallelism: 2, rate: 8000, failOnRecord: 2500 },
+      args: { count: total, keys: KEYS, parallelism: 2, rate: 4000, failOnRecord: 2500 },
       configuration: {
         'execution.checkpointing.interval': '50 ms',
         'restart-strategy.fixed-delay.delay': '10 ms',
