@@ -26,10 +26,11 @@ export default defineConfig({
         extends: true,
         test: {
           // Dockerfile, Helm chart, dashboards and alerts (docs/deploy.md); the global
-          // setup installs helm, manifest-check and Prometheus (scripts/ci-tools.sh).
+          // setups install helm, manifest-check and Prometheus (scripts/ci-tools.sh) and
+          // start the Kafka broker the live check's job reads (prometheus-live.test.ts).
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
-          globalSetup: ['test/deploy/tools-global-setup.ts'],
+          globalSetup: ['test/deploy/tools-global-setup.ts', 'test/helpers/kafka-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },
