@@ -139,7 +139,8 @@ function startStatusLine(app: SluiceApplication, jobId: string, results: () => n
   const dispatcher = app.dispatcher;
   const job = (): JobClient | undefined =>
     dispatcher instanceof MiniClusterDispatcher ? dispatcher.cluster.getJob(jobId) : undefined;
-  let lastRead = -1;
+  let lastRead = 0;
+  let lastPartitions = 0;
   let lastAt = performance.now();
   const timer = setInterval(() => {
     void (async () => {
@@ -159,9 +160,11 @@ function startStatusLine(app: SluiceApplication, jobId: string, results: () => n
         backpressure = Math.max(backpressure, task.backPressuredTimeMsPerSecond / 1000);
       }
       const now = performance.now();
-      // Offsets start where the job resumed: the first figures are the baseline.
-      const rate = lastRead < 0 ? 0 : ((read - lastRead) * 1000) / (now - lastAt);
-      lastRead = partitions > 0 ? read : -1;
+      // Offsets start where the job resumed: the first figures of each partition are the
+      // baseline, not records read (subtasks report their partitions one by one).
+      const rate = partitions === lastPartitions ? ((read - lastRead) * 1000) / (now - lastAt) : 0;
+      lastRead = read;
+      lastPartitions = partitions;
       lastAt = now;
       let checkpoints = '0';
       try {
