@@ -67,6 +67,19 @@ class SourceOutputWithWatermarks<T> implements ReaderOutput<T> {
   emitWatermark(watermark: number): void {
     this.emitter.upstreamWatermark(watermark);
   }
+
+  /** Per-split watermarks (e.g. one generator per Kafka partition). */
+  createOutputForSplit(splitId: string): ReaderOutput<T> {
+    const split = this.emitter.createSplitOutput(splitId);
+    return {
+      collect: (record: T, timestamp?: number) => split.collect(record, timestamp),
+      emitWatermark: (watermark: number) => this.emitter.upstreamWatermark(watermark),
+    };
+  }
+
+  releaseOutputForSplit(splitId: string): void {
+    this.emitter.releaseSplitOutput(splitId);
+  }
 }
 
 /**

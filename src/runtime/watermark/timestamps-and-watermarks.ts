@@ -56,6 +56,9 @@ export class TimestampsAndWatermarks<T> implements WatermarkOutput {
   private readonly intervalMs: number;
   private readonly periodic: boolean;
   private timer: ScheduledTimer | undefined;
+  private readonly strategy: WatermarkStrategy<T>;
+  /** Per-split generators (Flink's `WatermarkOutputMultiplexer`), by split id. */
+  private readonly splits = new Map<string, SplitWatermarkOutput<T>>();
 
   /**
    * @param strategy - the watermark strategy
@@ -75,6 +78,7 @@ export class TimestampsAndWatermarks<T> implements WatermarkOutput {
     this.element = element;
     this.timeService = timeService;
     this.intervalMs = autoWatermarkIntervalMs;
+    this.strategy = strategy;
     this.assigner = strategy.createTimestampAssigner();
     this.generator = strategy.createWatermarkGenerator({
       currentProcessingTime: () => timeService.getCurrentProcessingTime(),
@@ -100,10 +104,71 @@ export class TimestampsAndWatermarks<T> implements WatermarkOutput {
     this.timer = undefined;
   }
 
-  /** Calls the generator's periodic emit now. */
+  /** Calls the generator's periodic emit now (each split's, when there are splits). */
   onPeriodicEmit(): void {
     if (this.currentWatermark === MAX_WATERMARK) return;
-    this.generator.onPeriodicEmit(this);
+    if (this.splits.size === 0) {
+      this.generator.onPeriodicEmit(this);
+      return;
+    }
+    for (const split of this.splits.values()) split.generator.onPeriodicEmit(split);
+    this.updateCombinedWatermark();
+  }
+
+  /**
+   * An output of its own for split `splitId` (a Kafka partition): its records get
+   * timestamps from the same assigner and feed a generator of their own; the source's
+   * watermark becomes the minimum over the splits that are not idle, and the source is
+   * idle when every split is (Flink's `ReaderOutput.createOutputForSplit` with the
+   * `WatermarkOutputMultiplexer`). Calling it again for the same split returns the same
+   * output.
+   *
+   * @param splitId - the split
+   * @returns the split's output
+   */
+  createSplitOutput(splitId: string): SplitWatermarkOutput<T> {
+    let split = this.splits.get(splitId);
+    if (split === undefined) {
+      split = new SplitWatermarkOutput(
+        this,
+        this.assigner,
+        this.strategy.createWatermarkGenerator({
+          currentProcessingTime: () => this.timeService.getCurrentProcessingTime(),
+        }),
+      );
+      this.splits.set(splitId, split);
+    }
+    return split;
+  }
+
+  /** Forgets split `splitId` (revoked or finished); it no longer holds the watermark back. */
+  releaseSplitOutput(splitId: string): void {
+    if (this.splits.delete(splitId)) this.updateCombinedWatermark();
+  }
+
+  /** Emits the minimum over the active splits, or marks the source idle when all are idle. */
+  updateCombinedWatermark(): void {
+    let min = Number.POSITIVE_INFINITY;
+    let active = false;
+    for (const split of this.splits.values()) {
+      if (split.idle) continue;
+      active = true;
+      if (split.watermark < min) min = split.watermark;
+    }
+    if (!active) {
+      if (this.splits.size > 0) this.markIdle();
+      return;
+    }
+    if (min > MIN_WATERMARK) this.emitWatermark(min);
+  }
+
+  /** Emits a record of a split: timestamp assigned, the source marked active. */
+  collectFromSplit(record: T, timestamp: number): void {
+    const element = this.element;
+    element.timestamp = timestamp;
+    element.hasTimestamp = true;
+    if (this.idle) this.markActive();
+    this.output.collect(record);
   }
 
   /**
@@ -149,5 +214,58 @@ export class TimestampsAndWatermarks<T> implements WatermarkOutput {
     if (!this.idle) return;
     this.idle = false;
     this.output.emitWatermarkStatus?.(false);
+  }
+}
+
+/**
+ * The output of one split of a source with per-split watermarks: records through the
+ * source's output, watermarks into the split's own slot of the combined minimum.
+ *
+ * @remarks Owned by the source task's thread.
+ */
+export class SplitWatermarkOutput<T> implements WatermarkOutput {
+  /** The split's watermark (ms). */
+  watermark = MIN_WATERMARK;
+  /** Whether the split's generator marked it idle. */
+  idle = false;
+  readonly generator: WatermarkGenerator<T>;
+  private readonly parent: TimestampsAndWatermarks<T>;
+  private readonly assigner: TimestampAssigner<T>;
+
+  constructor(
+    parent: TimestampsAndWatermarks<T>,
+    assigner: TimestampAssigner<T>,
+    generator: WatermarkGenerator<T>,
+  ) {
+    this.parent = parent;
+    this.assigner = assigner;
+    this.generator = generator;
+  }
+
+  /** A record of the split (`ReaderOutput.collect`). */
+  collect(record: T, recordTimestamp?: number): void {
+    const timestamp = this.assigner.extractTimestamp(record, recordTimestamp);
+    if (this.idle) this.markActive();
+    this.parent.collectFromSplit(record, timestamp);
+    this.generator.onEvent(record, timestamp, this);
+  }
+
+  emitWatermark(watermark: number): void {
+    if (!(watermark > this.watermark)) return;
+    this.watermark = watermark;
+    this.idle = false;
+    this.parent.updateCombinedWatermark();
+  }
+
+  markIdle(): void {
+    if (this.idle) return;
+    this.idle = true;
+    this.parent.updateCombinedWatermark();
+  }
+
+  markActive(): void {
+    if (!this.idle) return;
+    this.idle = false;
+    this.parent.updateCombinedWatermark();
   }
 }
