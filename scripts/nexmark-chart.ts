@@ -99,6 +99,7 @@ export function nexmarkChartSvg(lines: readonly NexmarkBenchLine[]): string {
   const y = (v: number) => bottom - (v / top) * plotHeight;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>Nexmark throughput per query: Sluice at parallelism 1 and 2, the kafkajs hand loop, Flink 1.13 per core</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">Nexmark throughput (input events/s), ${lines[0]?.events.toLocaleString('en-US') ?? ''} events</text>`,
   ];
