@@ -133,6 +133,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly restoredOffsets = new Map<string, number>();
   private consumer: KafkaConsumerClient | undefined;
   private admin: KafkaAdminClient | undefined;
+  private highWatermarkLookup: Promise<void> | undefined;
+  private lastHighWatermarkLookupMs = 0;
   private topics: string[] = [];
   /** Bounded: stopping offset per `topic:partition` (every partition of the topics). */
   private readonly stoppingOffsets = new Map<string, number>();
@@ -393,6 +395,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
    * watermark from the emitted position.
    */
   snapshotMetrics(): SourceMetricsSnapshot {
+    this.refreshUnknownHighWatermarks();
     let pendingRecords = 0;
     let lastTimestamp = -1;
     const partitions = [];
@@ -438,6 +441,38 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         this.failures.close(),
       ]);
     }
+  }
+
+  /**
+   * Looks up, through the admin client, the high watermark of assigned partitions that
+   * no fetch answered yet (paused, or waiting behind the others), so that their lag is
+   * known: without it a partition not fetched yet would show lag 0. At most one lookup
+   * at a time and one per second; failures are ignored (the next fetch tells).
+   */
+  private refreshUnknownHighWatermarks(): void {
+    const admin = this.admin;
+    if (admin === undefined || this.highWatermarkLookup !== undefined) return;
+    const now = Date.now();
+    if (now - this.lastHighWatermarkLookupMs < 1000) return;
+    const topics = new Set<string>();
+    for (const split of this.splits.values()) if (split.highWatermark < 0) topics.add(split.topic);
+    if (topics.size === 0) return;
+    this.lastHighWatermarkLookupMs = now;
+    this.highWatermarkLookup = Promise.all(
+      [...topics].map(async (topic) => {
+        for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+          const split = this.splits.get(partitionKey(topic, partition));
+          if (split !== undefined && split.highWatermark < 0) split.highWatermark = high;
+        }
+      }),
+    )
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        this.highWatermarkLookup = undefined;
+      });
   }
 
   /** The partition's own output when the runtime offers split outputs, else `output`. */
