@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dashboard, JOB_VARIABLE, REC_S, TASK, VERTEX_VARIABLE } from './dashboard-builder.ts';
+import { dashboard, JOB, JOB_VARIABLE, REC_S, TASK, VERTEX_VARIABLE } from './dashboard-builder.ts';
 
 /** Buffer pools, credit and backlog per channel, back-pressured/busy/idle, the flow graph. */
 export function networkDashboard(): Record<string, unknown> {
@@ -28,7 +28,7 @@ export function networkDashboard(): Record<string, unknown> {
             w: 24,
             h: 10,
             description:
-              'One node per vertex: the arc is the average share of time busy (orange), back-pressured (red) and idle (green); the number is records in per second. The bottleneck is the busy vertex whose upstream is red. The edges between vertices are in GET /jobs/<jobid>/flow, which also names the bottleneck.',
+              'One node per vertex: the arc is the average share of time busy (orange), back-pressured (red) and idle (green); the number is records in per second; the edges are the exchanges of the plan, labelled with their ship strategy. The bottleneck is the busy vertex whose upstream is red; GET /jobs/<jobid>/flow names it and shows credit and backlog per channel.',
             targets: [
               {
                 expr: `avg by (vertex_id, task_name) (sluice_task_busyTimeMsPerSecond{${TASK}}) / 1000`,
@@ -46,12 +46,19 @@ export function networkDashboard(): Record<string, unknown> {
                 expr: `sum by (vertex_id, task_name) (rate(sluice_task_numRecordsIn_total{${TASK}}[$__rate_interval]))`,
                 table: true,
               },
+              {
+                expr: `max by (edge_id, source_vertex_id, target_vertex_id, ship_strategy) (sluice_job_edge_info{${JOB}})`,
+                table: true,
+              },
             ],
             extra: {
+              // Queries A-D make the nodes frame, E the edges frame (Grafana >= 10.2:
+              // transformations filtered by refId).
               transformations: [
-                { id: 'merge', options: {} },
+                { id: 'merge', options: {}, filter: { id: 'byRefId', options: '/^[ABCD]$/' } },
                 {
                   id: 'organize',
+                  filter: { id: 'byRefId', options: '/^[ABCD]$/' },
                   options: {
                     excludeByName: { Time: true },
                     renameByName: {
@@ -61,6 +68,19 @@ export function networkDashboard(): Record<string, unknown> {
                       'Value #B': 'arc__backpressured',
                       'Value #C': 'arc__idle',
                       'Value #D': 'mainstat',
+                    },
+                  },
+                },
+                {
+                  id: 'organize',
+                  filter: { id: 'byRefId', options: 'E' },
+                  options: {
+                    excludeByName: { Time: true, Value: true },
+                    renameByName: {
+                      edge_id: 'id',
+                      source_vertex_id: 'source',
+                      target_vertex_id: 'target',
+                      ship_strategy: 'mainstat',
                     },
                   },
                 },

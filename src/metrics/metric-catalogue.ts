@@ -33,6 +33,14 @@ export const CHANNEL_LABELS = [...TASK_LABELS, 'gate', 'channel'] as const;
 export const OPERATOR_LABELS = [...TASK_LABELS, 'operator_name'] as const;
 /** Label names of one Kafka partition read by a source subtask. */
 export const PARTITION_LABELS = [...TASK_LABELS, 'topic', 'partition'] as const;
+/** Label names of one edge of a job's plan (an exchange between two vertices). */
+export const EDGE_LABELS = [
+  ...JOB_LABELS,
+  'edge_id',
+  'source_vertex_id',
+  'target_vertex_id',
+  'ship_strategy',
+] as const;
 /** Label names of one thread. */
 export const WORKER_LABELS = ['worker'] as const;
 
@@ -44,6 +52,7 @@ export type LabelScope =
   | 'channel'
   | 'operator'
   | 'partition'
+  | 'edge'
   | 'worker'
   | 'family';
 
@@ -55,6 +64,7 @@ export const LABELS_OF_SCOPE: Readonly<Record<LabelScope, readonly string[]>> = 
   channel: CHANNEL_LABELS,
   operator: OPERATOR_LABELS,
   partition: PARTITION_LABELS,
+  edge: EDGE_LABELS,
   worker: WORKER_LABELS,
   family: ['family'],
 };
@@ -454,6 +464,14 @@ export const METRIC_FAMILIES: readonly MetricFamilySpec[] = Object.freeze([
     'bytes',
     'lastCheckpointSize',
     'Size of the last completed checkpoint.',
+  ),
+  family(
+    'sluice_job_edge_info',
+    'gauge',
+    'edge',
+    'info',
+    '—',
+    'One series of value 1 per edge of the job plan (source and target vertex, ship strategy): the edges of the flow node graph.',
   ),
   family(
     'sluice_job_numRestarts_total',

@@ -140,6 +140,18 @@ export interface JobMetricsSnapshot {
   lastCheckpointSize?: number;
   /** Cumulative restarts of the job. */
   numRestarts: number;
+  /** Edges of the job's plan (exchanges between vertices); fixed for the job's life. */
+  edges?: readonly JobEdgeInfo[];
+}
+
+/** One edge of a job's plan, for `sluice_job_edge_info`. */
+export interface JobEdgeInfo {
+  /** `<source vertex id>-<target vertex id>-<input index>`. */
+  readonly edgeId: string;
+  readonly sourceVertexId: string;
+  readonly targetVertexId: string;
+  /** Flink's ship strategy name (`HASH`, `REBALANCE`, `FORWARD`, …). */
+  readonly shipStrategy: string;
 }
 
 /** Figures of one thread (a worker, or the main thread). */

@@ -227,6 +227,19 @@ const READERS: Readonly<Record<string, Reader>> = {
   sluice_job_numberOfInProgressCheckpoints: jobGauge((s) => s.numberOfInProgressCheckpoints),
   sluice_job_lastCheckpointDuration: jobGauge((s) => s.lastCheckpointDuration),
   sluice_job_lastCheckpointSize: jobGauge((s) => s.lastCheckpointSize),
+  sluice_job_edge_info: (m, emit) => {
+    for (const j of m.store.jobs.values()) {
+      for (const e of j.snapshot.edges ?? []) {
+        const edge = renderLabels({
+          edge_id: e.edgeId,
+          source_vertex_id: e.sourceVertexId,
+          target_vertex_id: e.targetVertexId,
+          ship_strategy: e.shipStrategy,
+        });
+        emit(`${j.labels},${edge}`, 1);
+      }
+    }
+  },
   sluice_job_numRestarts_total: (m, emit) => {
     for (const j of m.store.jobs.values()) emit(j.labels, j.numRestarts.total);
   },

@@ -808,6 +808,14 @@ export class JobMaster implements TaskExecutorGatewayListener {
       jobName: this.jobName,
       ...this.checkpointStats.jobMetrics(),
       numRestarts: this.numRestarts,
+      edges: this.jobGraph.vertices.flatMap((vertex) =>
+        vertex.outputs.map((edge) => ({
+          edgeId: `${edge.source.id}-${edge.target.id}-${edge.inputIndex}`,
+          sourceVertexId: edge.source.id,
+          targetVertexId: edge.target.id,
+          shipStrategy: String(edge.shipStrategy),
+        })),
+      ),
     };
   }
 

@@ -159,10 +159,21 @@ describe('dashboards', () => {
       expect(names, file).toEqual(['datasource', 'job', 'vertex']);
     }
     const network = dashboards.find(([f]) => f === 'sluice-network.json')![1];
-    const graph = (network.panels as { type: string; targets: unknown[] }[]).find(
-      (p) => p.type === 'nodeGraph',
-    );
-    expect(graph?.targets).toHaveLength(4);
+    const graph = (
+      network.panels as {
+        type: string;
+        targets: { refId: string; expr: string }[];
+        transformations: { id: string; filter?: { options: string }; options: unknown }[];
+      }[]
+    ).find((p) => p.type === 'nodeGraph');
+    // nodes: A-D (busy, back-pressured, idle, records in) merged; edges: E, the plan's edges
+    expect(graph?.targets).toHaveLength(5);
+    expect(graph?.targets[4]).toMatchObject({ refId: 'E' });
+    expect(graph?.targets[4]?.expr).toContain('sluice_job_edge_info');
+    const edges = graph?.transformations.find((t) => t.filter?.options === 'E');
+    expect(edges?.options).toMatchObject({
+      renameByName: { edge_id: 'id', source_vertex_id: 'source', target_vertex_id: 'target' },
+    });
   });
 
   it('and the chart copies are what scripts/grafana-dashboards.ts generates', () => {
