@@ -8,7 +8,8 @@
  *   `StreamTaskNetworkInput` (object reuse), credit-based flow control, defaults
  *   (2 exclusive + 8 floating credits, 32 KiB segments, 100 ms buffer timeout).
  * - `rawSegmentsRecordsPerSecond`: the limit — the same records routed to the same
- *   consumer (the same key-group function) but written by hand as 24 bytes
+ *   consumer (the same `KeyGroupStreamPartitioner`, with its cache of number keys) but
+ *   written by hand as 24 bytes
  *   (`DataView`) into 32 KiB segments of a `SharedArrayBuffer`, one `postMessage` per
  *   full segment, read back by hand; segments are recycled by a message back (16 per
  *   consumer).
@@ -211,6 +212,13 @@ function rawProducer(input: WorkerInput): Pass {
       resolve?.();
     });
   }
+  // The same routing as the exchange: Sluice's key-group partitioner (with its cache of
+  // number keys), so that the two differ only in how records cross the threads.
+  const router = new KeyGroupStreamPartitioner<number, number>(
+    { getKey: (k) => k },
+    MAX_PARALLELISM,
+  );
+  router.setup(CONSUMERS);
   return async () => {
     await go();
     const records = input.records;
@@ -229,7 +237,7 @@ function rawProducer(input: WorkerInput): Pass {
       const end = Math.min(records, i + BATCH);
       for (; i < end; i++) {
         const key = keyOf(i);
-        const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
+        const c = router.selectChannel(key);
         let segment = current[c]!;
         if (segment < 0) break; // wait for a free segment (next batch)
         let pos = position[c]!;
@@ -295,11 +303,16 @@ function rawConsumer(input: WorkerInput): Pass {
 
 function postMessageProducer(input: WorkerInput): Pass {
   const ports = input.ports!;
+  const router = new KeyGroupStreamPartitioner<number, number>(
+    { getKey: (k) => k },
+    MAX_PARALLELISM,
+  );
+  router.setup(CONSUMERS);
   return async () => {
     await go();
     for (let i = 0; i < input.records; i++) {
       const key = keyOf(i);
-      const c = assignKeyToParallelOperator(key, MAX_PARALLELISM, CONSUMERS);
+      const c = router.selectChannel(key);
       ports[c]!.postMessage({ key, value: recordValue(i), timestamp: i });
     }
     for (const port of ports) port.postMessage(null);

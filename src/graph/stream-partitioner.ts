@@ -124,9 +124,18 @@ export class BroadcastPartitioner<T> extends StreamPartitioner<T> {
   }
 }
 
+/** Slots of the number-key → channel cache of {@link KeyGroupStreamPartitioner} (a power of 2). */
+const CHANNEL_CACHE_SLOTS = 4096;
+
 /**
  * By key (Flink's `KeyGroupStreamPartitioner`): the key selector's key is assigned to a
  * key group, the key group to the subtask that owns it.
+ *
+ * Number keys go through a small direct-mapped cache (4,096 slots of key → channel,
+ * 48 KiB per writer, filled after `setup`): the channel of a key is a pure function of
+ * the key, the max parallelism and the channel count, and hashing a number (its float64
+ * bits through MurmurHash3, twice) is most of a keyed exchange's per-record cost on the
+ * sending side. A slot holds one key; NaN keys are never cached.
  *
  * @throws SLUICE_ERR_OPERATOR_FUNCTION_FAILED from `selectChannel` when the key selector
  * throws or returns a value that is not a key
@@ -140,6 +149,8 @@ export class KeyGroupStreamPartitioner<T, K extends Key> extends StreamPartition
   /** Name of the target operator, for error messages; set when the edge is created. */
   targetOperatorName = '?';
   private writerSubtaskIndex = 0;
+  private cacheKeys: Float64Array | undefined;
+  private cacheChannels: Int32Array | undefined;
 
   /**
    * @param keySelector - extracts the key of a record
@@ -155,26 +166,43 @@ export class KeyGroupStreamPartitioner<T, K extends Key> extends StreamPartition
   override setup(numberOfChannels: number, writerSubtaskIndex = 0): void {
     super.setup(numberOfChannels);
     this.writerSubtaskIndex = writerSubtaskIndex;
+    this.cacheKeys = new Float64Array(CHANNEL_CACHE_SLOTS).fill(Number.NaN);
+    this.cacheChannels = new Int32Array(CHANNEL_CACHE_SLOTS);
   }
 
   selectChannel(record: T): number {
+    let key: K;
     try {
-      return assignKeyToParallelOperator(
-        this.keySelector.getKey(record),
-        this.maxParallelism,
-        this.numberOfChannels,
-      );
+      key = this.keySelector.getKey(record);
     } catch (error) {
-      throw new UserFunctionError(
-        `key selector of the keyBy() in front of operator "${this.targetOperatorName}" threw in ` +
-          `upstream subtask index ${this.writerSubtaskIndex}: ${error instanceof Error ? error.message : String(error)}; ` +
-          'return a number, string, bigint, boolean, Uint8Array or an array of those (never null)',
-        {
-          cause: error,
-          details: { operatorName: this.targetOperatorName, phase: 'getKey' },
-        },
-      );
+      throw this.keyFailed(error);
     }
+    const keys = this.cacheKeys;
+    if (typeof key === 'number' && keys !== undefined) {
+      const slot = (key | 0) & (CHANNEL_CACHE_SLOTS - 1);
+      if (keys[slot] === key) return this.cacheChannels![slot]!;
+      const channel = assignKeyToParallelOperator(key, this.maxParallelism, this.numberOfChannels);
+      keys[slot] = key;
+      this.cacheChannels![slot] = channel;
+      return channel;
+    }
+    try {
+      return assignKeyToParallelOperator(key, this.maxParallelism, this.numberOfChannels);
+    } catch (error) {
+      throw this.keyFailed(error);
+    }
+  }
+
+  private keyFailed(error: unknown): UserFunctionError {
+    return new UserFunctionError(
+      `key selector of the keyBy() in front of operator "${this.targetOperatorName}" threw in ` +
+        `upstream subtask index ${this.writerSubtaskIndex}: ${error instanceof Error ? error.message : String(error)}; ` +
+        'return a number, string, bigint, boolean, Uint8Array or an array of those (never null)',
+      {
+        cause: error,
+        details: { operatorName: this.targetOperatorName, phase: 'getKey' },
+      },
+    );
   }
 
   copy(): KeyGroupStreamPartitioner<T, K> {
