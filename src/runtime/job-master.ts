@@ -42,7 +42,11 @@ import {
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { MemoryManager } from '../memory/memory-manager.ts';
-import type { TaskMetricsSnapshot, WorkerMetricsSnapshot } from '../metrics/metric-snapshots.ts';
+import type {
+  JobEdgeInfo,
+  TaskMetricsSnapshot,
+  WorkerMetricsSnapshot,
+} from '../metrics/metric-snapshots.ts';
 import type { MetricsSink } from '../metrics/metrics-sink.ts';
 import type { NetworkBufferPool } from '../network/network-buffer-pool.ts';
 import {
@@ -201,6 +205,8 @@ export class JobMaster implements TaskExecutorGatewayListener {
   readonly checkpointStats: CheckpointStatsTracker;
   /** Checkpoints and savepoints of this job. */
   readonly checkpointCoordinator: CheckpointCoordinator;
+  /** The plan's edges for `sluice_job_edge_info` (fixed for the job's life). */
+  private readonly edges: readonly JobEdgeInfo[];
   /** Set by {@link stopWithSavepoint}: the cancel that follows ends the job FINISHED. */
   private stopping = false;
   private readonly resultPromise: Promise<JobResult>;
@@ -239,6 +245,14 @@ export class JobMaster implements TaskExecutorGatewayListener {
       this.rejectResult = reject;
     });
     this.resultPromise.catch(() => {}); // callers that never ask for the result
+    this.edges = this.jobGraph.vertices.flatMap((vertex) =>
+      vertex.outputs.map((edge) => ({
+        edgeId: `${edge.source.id}-${edge.target.id}-${edge.inputIndex}`,
+        sourceVertexId: edge.source.id,
+        targetVertexId: edge.target.id,
+        shipStrategy: String(edge.shipStrategy),
+      })),
+    );
     this.checkpointStats = new CheckpointStatsTracker({
       historySize: Configuration.fromJSON(context.spec.configuration).get(
         CoreOptions.CHECKPOINTS_HISTORY,
@@ -808,14 +822,7 @@ export class JobMaster implements TaskExecutorGatewayListener {
       jobName: this.jobName,
       ...this.checkpointStats.jobMetrics(),
       numRestarts: this.numRestarts,
-      edges: this.jobGraph.vertices.flatMap((vertex) =>
-        vertex.outputs.map((edge) => ({
-          edgeId: `${edge.source.id}-${edge.target.id}-${edge.inputIndex}`,
-          sourceVertexId: edge.source.id,
-          targetVertexId: edge.target.id,
-          shipStrategy: String(edge.shipStrategy),
-        })),
-      ),
+      edges: this.edges,
     };
   }
 
