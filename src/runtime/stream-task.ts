@@ -351,9 +351,10 @@ export class StreamTask {
   notifyCheckpointComplete(checkpointId: number): void {
     const chain = this.chain;
     if (chain === undefined || this.canceled) return;
-    this.mailbox.execute(() =>
-      chain.notifyCheckpointComplete(checkpointId).catch((error) => this.failAsync(error)),
-    );
+    // Not awaited by the mailbox: an offset commit's round trip must not stall processing.
+    this.mailbox.execute(() => {
+      chain.notifyCheckpointComplete(checkpointId).catch((error) => this.failAsync(error));
+    });
   }
 
   /**
