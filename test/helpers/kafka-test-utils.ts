@@ -7,7 +7,11 @@ export function uniqueTopic(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A kafkajs client for the suite's broker, quiet unless the test fails. */
-export function testKafka(clientId = 'sluice-test'): Kafka {
-  return new Kafka({ clientId, brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING });
+/** A quiet kafkajs client for the suite's broker (or `brokers`, e.g. a test's own broker). */
+export function testKafka(clientId = 'sluice-test', brokers?: string[]): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers ?? inject('kafkaBrokers'),
+    logLevel: logLevel.NOTHING,
+  });
 }

@@ -31,7 +31,7 @@ import type { CompletedCheckpoint } from '../../../../src/runtime/checkpoint/che
 import { FsCheckpointStorage } from '../../../../src/runtime/checkpoint/fs-checkpoint-storage.ts';
 import type { MiniCluster } from '../../../../src/runtime/mini-cluster.ts';
 import { KILL, RECORDS } from './jobs/keyed-count-job.ts';
-import { startCluster, uniqueTopic } from './kafka-it-utils.ts';
+import { readTopic, startCluster, uniqueTopic } from './kafka-it-utils.ts';
 
 const JOB = new URL('./jobs/keyed-count-job.ts', import.meta.url);
 const JOB_PATH = fileURLToPath(JOB);
@@ -95,42 +95,19 @@ async function readAll(
   topic: string,
   onRecord: (partition: number, offset: number, value: Record<string, unknown>) => void,
 ): Promise<number> {
-  const client = kafka(brokers);
-  const admin = client.admin();
+  const admin = kafka(brokers).admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const total = ends.reduce((sum, p) => sum + Number(p.high), 0);
-  if (total === 0) return 0;
-  const consumer = client.consumer({ groupId: uniqueTopic('reader'), maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${seen} of ${total} records of ${topic} in 60 s`)),
-        60_000,
-      );
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              onRecord(batch.partition, Number(m.offset), JSON.parse(String(m.value)));
-              seen++;
-            }
-            if (seen >= total) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  const seen = await readTopic(
+    topic,
+    total,
+    (r) => onRecord(r.partition, r.offset, JSON.parse(String(r.value))),
+    60_000,
+    brokers,
+  );
+  if (seen < total) throw new Error(`read ${seen} of ${total} records of ${topic} in 60 s`);
   return seen;
 }
 

@@ -81,14 +81,20 @@ export interface ReadRecord {
  * Reads a topic from the beginning until `expected` records were seen (or `timeoutMs`).
  *
  * @param onRecord - called per record in partition order (avoids keeping a million objects)
+ * @param brokers - another broker than the suite's (a test's own)
+ * @returns the records seen (fewer than `expected` after a timeout)
  */
 export async function readTopic(
   topic: string,
   expected: number,
   onRecord: (record: ReadRecord) => void,
   timeoutMs = 90_000,
+  brokers?: string[],
 ): Promise<number> {
-  const consumer = testKafka().consumer({ groupId: uniqueTopic('reader'), maxWaitTimeInMs: 200 });
+  const consumer = testKafka('sluice-test', brokers).consumer({
+    groupId: uniqueTopic('reader'),
+    maxWaitTimeInMs: 200,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
