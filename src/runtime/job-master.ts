@@ -503,6 +503,16 @@ export class JobMaster implements TaskExecutorGatewayListener {
     try {
       const restore = this.restoreAssignment();
       const from = this.checkpointCoordinator.getLatestCompleted();
+      if (from !== undefined && attemptNumber > 0) {
+        // A failover restore counts too (Flink's `counts.restored`, `latest.restored`);
+        // the restore of the first attempt was reported when the job was created.
+        this.checkpointStats.reportRestored(
+          from.checkpointId,
+          from.kind,
+          from.externalPath,
+          Date.now(),
+        );
+      }
       if (from !== undefined) {
         this.context.log.info(
           {
