@@ -3,29 +3,39 @@
  *
  * A whole Sluice process in this one (`SluiceApplication`: REST server, `SluiceMetrics`,
  * the MiniCluster Dispatcher) runs the runtime benchmark's job (`bench/runtime.ts`:
- * datagen → map → filter → keyBy → rolling sum → discard) at parallelism 2, in
- * alternating rounds without and with an HTTP client fetching `GET /metrics` every
- * 100 ms (ten times Prometheus' usual rate). Timed as `bench/runtime.ts` times it: from
- * the moment every source is open (a start signal in shared memory) to the last
- * subtask's FINISHED.
+ * datagen → map → filter → keyBy → rolling sum → discard) at parallelism 2, unbounded,
+ * for `BENCH_WINDOWS` windows of `BENCH_WINDOW_MS` each. An HTTP client in another
+ * process (as Prometheus is) fetches `GET /metrics` every 100 ms — ten times
+ * Prometheus' usual rate — during half of the windows, in the order off, on, on, off
+ * (each block of four), so that a linear drift of the machine's load cancels out within
+ * a block. The job's sources count the records they generate into shared memory; a
+ * window's rate is its count over its length.
  *
- * - `baselineRecordsPerSecond`: median over the rounds without the scraper.
- * - `scrapedRecordsPerSecond`: median over the rounds with it.
- * - `overheadPercent`: median over the rounds of `(baseline − scraped) / baseline × 100`
- *   within the round (the two runs of a round are back to back; negative = noise).
- * - `scrapes`: `/metrics` answers received during the scraped rounds.
- * - `scrapeMainThreadMsPerSecond`: main-thread CPU time the scrapes add per second of
- *   job (`process.threadCpuUsage`, median scraped minus median baseline), and
- *   `cpuShareOverheadPercent` its share of the CPU of the `PARALLELISM` busy workers: the
- *   overhead to expect when other processes do not make the wall-clock figures noisy
- *   (the shared development machine runs at a load of 4–10 on 2 cores).
+ * Why windows of one long run, not separate runs: separate runs of this job differ by
+ * ±15–25 % from each other on the shared 2-core machine (start-up, JIT, how the two
+ * workers meet on the cores), far more than the effect measured; within one run,
+ * neighbouring windows differ by a few percent.
+ *
+ * - `baselineRecordsPerSecond`, `scrapedRecordsPerSecond`: mean rate of the windows
+ *   without and with the scraper.
+ * - `overheadPercent`: median over the blocks of `(off − on) / off × 100`, where `off` and
+ *   `on` are the block's two windows of each kind (negative = noise);
+ *   `overheadPercentMean` the mean over the blocks.
+ * - `scrapes`: `/metrics` answers received in the windows (the warm-up is scraped too, so
+ *   that the route and renderer are compiled); `expositionBytes` the size of the last.
+ * - `scrapeMainThreadMsPerSecond`: main-thread CPU time the scrapes add per second
+ *   (`process.threadCpuUsage`, mean of the windows with minus without), and
+ *   `cpuShareOverheadPercent` its share of the CPU of the `PARALLELISM` busy workers;
+ *   `scraperProcessMsPerSecond` the scraper process's CPU time per second while on, and
+ *   `cpuShareWithScraperPercent` both together as a share of the workers' CPU: on a
+ *   machine whose cores the workers keep busy, the CPU the scrapes take from them.
  *
  * The scrape runs on the main thread (the exposition is rendered from the snapshots
  * the workers sent); the records never pass through it, so only CPU contention on a
  * 2-core machine can slow the workers down.
  *
- * Prints one JSON line. Run: `node bench/metrics-overhead.ts` (about 30 s;
- * `BENCH_ROUNDS`, `BENCH_JOB_RECORDS` override the defaults).
+ * Prints one JSON line. Run: `node bench/metrics-overhead.ts` (about 95 s;
+ * `BENCH_WINDOWS` (a multiple of 4), `BENCH_WINDOW_MS` override the defaults).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,8 +43,10 @@ import { SluiceApplication } from '../src/cli/sluice-application.ts';
 import { Configuration } from '../src/config/configuration.ts';
 import type { MiniClusterDispatcher } from '../src/runtime/mini-cluster-dispatcher.ts';
 
-const JOB_RECORDS = Number(process.env.BENCH_JOB_RECORDS ?? 1_500_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 160);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 500);
+/** Run before the first window, scraped: JIT, credit and pool steady state. */
+const WARM_UP_MS = 10_000;
 const SCRAPE_INTERVAL_MS = 100;
 const PARALLELISM = 2;
 
@@ -45,50 +57,42 @@ const RUNTIME_JOB = new URL('./runtime.ts', import.meta.url);
 const READY = 0;
 const GO = 1;
 
-/** Main-thread CPU time (ms) of the last {@link runJob} (`process.threadCpuUsage`). */
-let lastMainThreadActiveMs = 0;
-let lastRunSeconds = 0;
-
-/** Runs the runtime benchmark's job once; returns records per second. */
-async function runJob(dispatcher: MiniClusterDispatcher): Promise<number> {
-  const control = new SharedArrayBuffer(8);
-  const words = new Int32Array(control);
-  const job = await dispatcher.cluster.submit(RUNTIME_JOB, {
-    args: { count: JOB_RECORDS, parallelism: PARALLELISM, control },
-  });
-  while (Atomics.load(words, READY) < PARALLELISM) {
-    if (job.status !== 'RUNNING') break;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  const startMs = Date.now();
-  const cpu = process.threadCpuUsage();
-  Atomics.store(words, GO, 1);
-  Atomics.notify(words, GO);
-  await job.result();
-  const used = process.threadCpuUsage(cpu);
-  lastMainThreadActiveMs = (used.user + used.system) / 1000;
-  const endMs = Math.max(...job.getSubtasks().map((s) => s.timestamps.FINISHED ?? 0));
-  lastRunSeconds = (endMs - startMs) / 1000;
-  return JOB_RECORDS / lastRunSeconds;
-}
+/** Whether window `w` scrapes: blocks of four windows off, on, on, off. */
+const scrapesIn = (w: number): boolean => w % 4 === 1 || w % 4 === 2;
 
 /**
- * The scraper: a child process (as Prometheus is another process) that fetches `url`
- * every `intervalMs`, never two at once, and reports how many answers it got.
+ * The scraper: a child process (as Prometheus is another process) that, while switched
+ * on, fetches `url` every `intervalMs`, never two at once; `{on: boolean}` messages
+ * switch it, `'count'` makes it report its counts, `'stop'` makes it report how many answers it got and exit.
  */
 const SCRAPER_SOURCE = `
-let scrapes = 0, bytes = 0, inFlight = false;
+let scrapes = 0, bytes = 0, inFlight = false, timer;
 const [url, intervalMs] = process.argv.slice(1);
-setInterval(() => {
+const scrape = () => {
   if (inFlight) return;
   inFlight = true;
-  fetch(url).then((r) => r.text()).then((t) => { scrapes++; bytes += t.length; })
+  fetch(url).then((r) => r.text()).then((t) => { scrapes++; bytes = t.length; })
     .catch((e) => process.stderr.write('scrape failed: ' + e + '\\n'))
     .finally(() => { inFlight = false; });
-}, Number(intervalMs));
-process.on('message', () => { process.send({ scrapes, bytes }, () => process.exit(0)); });
+};
+process.on('message', (m) => {
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  if (m === 'count') { process.send({ scrapes, bytes, cpuMs }); return; }
+  if (m === 'stop') { clearInterval(timer); process.send({ scrapes, bytes, cpuMs }, () => process.exit(0)); return; }
+  clearInterval(timer);
+  if (m.on) { scrape(); timer = setInterval(scrape, Number(intervalMs)); }
+  process.send('switched');
+});
 process.send('ready');
 `;
+
+/** What the scraper reports: answers, size of the last, its process's CPU time so far. */
+interface ScraperCounts {
+  scrapes: number;
+  bytes: number;
+  cpuMs: number;
+}
 
 async function startScraper(url: string, intervalMs: number) {
   const child = spawn(process.execPath, ['-e', SCRAPER_SOURCE, url, String(intervalMs)], {
@@ -96,13 +100,24 @@ async function startScraper(url: string, intervalMs: number) {
   });
   await once(child, 'message');
   return {
-    stop: async (): Promise<{ scrapes: number; bytes: number }> => {
+    switch: async (on: boolean): Promise<void> => {
+      child.send({ on });
+      await once(child, 'message');
+    },
+    count: async (): Promise<ScraperCounts> => {
+      child.send('count');
+      const [counts] = (await once(child, 'message')) as [ScraperCounts];
+      return counts;
+    },
+    stop: async (): Promise<ScraperCounts> => {
       child.send('stop');
-      const [counts] = (await once(child, 'message')) as [{ scrapes: number; bytes: number }];
+      const [counts] = (await once(child, 'message')) as [ScraperCounts];
       return counts;
     },
   };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -110,7 +125,12 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 async function main(): Promise<void> {
+  if (WINDOWS < 4 || WINDOWS % 4 !== 0)
+    throw new Error(`BENCH_WINDOWS must be a positive multiple of 4, got ${WINDOWS}`);
   const app = await SluiceApplication.start({
     configuration: Configuration.fromJSON({
       'rest.address': '127.0.0.1',
@@ -124,63 +144,83 @@ async function main(): Promise<void> {
     env: {},
   });
   const dispatcher = app.dispatcher as MiniClusterDispatcher;
-  const baseline: number[] = [];
-  const scraped: number[] = [];
-  const baselineMainMsPerSecond: number[] = [];
-  const scrapedMainMsPerSecond: number[] = [];
-  let scrapes = 0;
-  let lastExpositionBytes = 0;
+  const control = new SharedArrayBuffer(8);
+  const words = new Int32Array(control);
+  const progress = new SharedArrayBuffer(4);
+  const generated = new Int32Array(progress);
+  const rates: number[] = [];
+  const mainMsPerSecond: number[] = [];
+  const scraper = await startScraper(`${app.url}/metrics`, SCRAPE_INTERVAL_MS);
+  let counts: ScraperCounts = { scrapes: 0, bytes: 0, cpuMs: 0 };
+  let warmUp: ScraperCounts = counts;
   try {
-    await runJob(dispatcher); // warm-up: JIT, module cache
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which condition goes first, so drift in the machine's load cancels out.
-      for (const withScraper of round % 2 === 0 ? [false, true] : [true, false]) {
-        if (!withScraper) {
-          baseline.push(await runJob(dispatcher));
-          baselineMainMsPerSecond.push(lastMainThreadActiveMs / lastRunSeconds);
-          continue;
-        }
-        const scraper = await startScraper(`${app.url}/metrics`, SCRAPE_INTERVAL_MS);
-        try {
-          scraped.push(await runJob(dispatcher));
-          scrapedMainMsPerSecond.push(lastMainThreadActiveMs / lastRunSeconds);
-        } finally {
-          const counts = await scraper.stop();
-          scrapes += counts.scrapes;
-          if (counts.scrapes > 0) lastExpositionBytes = Math.round(counts.bytes / counts.scrapes);
-        }
-      }
+    const job = await dispatcher.cluster.submit(RUNTIME_JOB, {
+      // Unbounded for this benchmark's length (the progress word is an int32: < 2^31).
+      args: { count: Number.MAX_SAFE_INTEGER, parallelism: PARALLELISM, control, progress },
+    });
+    while (Atomics.load(words, READY) < PARALLELISM) {
+      if (job.status !== 'RUNNING') throw new Error(`job ended before it started: ${job.status}`);
+      await sleep(1);
     }
+    Atomics.store(words, GO, 1);
+    Atomics.notify(words, GO);
+    // Warm up the job and the scrape path alike (the first scrapes compile the route and
+    // the renderer), as in a service that Prometheus has been scraping all along.
+    await scraper.switch(true);
+    await sleep(WARM_UP_MS);
+    await scraper.switch(false);
+    warmUp = await scraper.count();
+    for (let w = 0; w < WINDOWS; w++) {
+      await scraper.switch(scrapesIn(w));
+      const startCount = Atomics.load(generated, 0);
+      const startMs = performance.now();
+      const cpu = process.threadCpuUsage();
+      await sleep(WINDOW_MS);
+      const used = process.threadCpuUsage(cpu);
+      const seconds = (performance.now() - startMs) / 1000;
+      rates.push((Atomics.load(generated, 0) - startCount) / seconds);
+      mainMsPerSecond.push((used.user + used.system) / 1000 / seconds);
+      if (job.status !== 'RUNNING') throw new Error(`job stopped: ${job.status}`);
+    }
+    await job.cancel();
   } finally {
+    counts = await scraper.stop();
     await app.shutdown('benchmark done');
   }
-  const baselineRecordsPerSecond = Math.round(median(baseline));
-  const scrapedRecordsPerSecond = Math.round(median(scraped));
-  // Each round ran both conditions back to back: compare within rounds, then take the
-  // median, so that the machine's changing load (other processes) cancels out.
-  const perRound = baseline.map((b, i) => ((b - scraped[i]!) / b) * 100);
-  // The scrape's CPU cost on the main thread, per second of job: on a machine whose cores
-  // the workers keep busy, this is CPU taken from them, so its share of the workers'
-  // CPU (PARALLELISM cores) is the overhead to expect on an idle machine.
+  const on = rates.filter((_, w) => scrapesIn(w));
+  const off = rates.filter((_, w) => !scrapesIn(w));
+  const perBlock: number[] = [];
+  for (let b = 0; b < WINDOWS; b += 4) {
+    const offRate = (rates[b]! + rates[b + 3]!) / 2;
+    const onRate = (rates[b + 1]! + rates[b + 2]!) / 2;
+    perBlock.push(((offRate - onRate) / offRate) * 100);
+  }
   const scrapeMainThreadMsPerSecond = Math.max(
     0,
-    median(scrapedMainMsPerSecond) - median(baselineMainMsPerSecond),
+    mean(mainMsPerSecond.filter((_, w) => scrapesIn(w))) -
+      mean(mainMsPerSecond.filter((_, w) => !scrapesIn(w))),
   );
+  // The scraper is idle while switched off: its CPU time in the windows is the scrapes'.
+  const scrapedSeconds = (on.length * WINDOW_MS) / 1000;
+  const scraperMsPerSecond = (counts.cpuMs - warmUp.cpuMs) / scrapedSeconds;
   const result = {
     bench: 'metrics-overhead',
-    baselineRecordsPerSecond,
-    scrapedRecordsPerSecond,
-    overheadPercent: Math.round(median(perRound) * 10) / 10,
-    scrapes,
-    scrapeMainThreadMsPerSecond: Math.round(scrapeMainThreadMsPerSecond * 10) / 10,
-    cpuShareOverheadPercent:
-      Math.round((scrapeMainThreadMsPerSecond / (PARALLELISM * 1000)) * 1000) / 10,
+    baselineRecordsPerSecond: Math.round(mean(off)),
+    scrapedRecordsPerSecond: Math.round(mean(on)),
+    overheadPercent: round1(median(perBlock)),
+    overheadPercentMean: round1(mean(perBlock)),
+    scrapes: counts.scrapes - warmUp.scrapes,
+    scrapeMainThreadMsPerSecond: round1(scrapeMainThreadMsPerSecond),
+    scraperProcessMsPerSecond: round1(scraperMsPerSecond),
+    cpuShareOverheadPercent: round1((scrapeMainThreadMsPerSecond / (PARALLELISM * 1000)) * 100),
+    cpuShareWithScraperPercent: round1(
+      ((scrapeMainThreadMsPerSecond + scraperMsPerSecond) / (PARALLELISM * 1000)) * 100,
+    ),
     scrapeIntervalMs: SCRAPE_INTERVAL_MS,
-    expositionBytes: lastExpositionBytes,
-    rounds: ROUNDS,
-    overheadPercentRounds: perRound.map((p) => Math.round(p * 10) / 10),
-    baselineRounds: baseline.map(Math.round),
-    scrapedRounds: scraped.map(Math.round),
+    expositionBytes: counts.bytes,
+    windows: WINDOWS,
+    windowMs: WINDOW_MS,
+    overheadPercentBlocks: perBlock.map(round1),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -59,11 +59,32 @@ interface BenchArgs {
   parallelism: number;
   /** Int32Array words READY and GO (shared with the workers through the args). */
   control: SharedArrayBuffer;
+  /**
+   * Optional Int32Array word 0: records generated so far, in steps of
+   * {@link PROGRESS_STEP} (`bench/metrics-overhead.ts` samples it; absent here).
+   */
+  progress?: SharedArrayBuffer;
 }
+
+/** Records between two updates of the optional progress word. */
+const PROGRESS_STEP = 4096;
 
 const generate = (i: number): Event => [i % KEYS, i, i];
 const triple = (e: Event): Event => [e[0], e[1] * 3, e[2]];
 const keep = (e: Event): boolean => (e[1] & 7) !== 0;
+
+/** `generate`, counting into `progress` word 0 every {@link PROGRESS_STEP} records. */
+function countingGenerate(progress: SharedArrayBuffer): (i: number) => Event {
+  const words = new Int32Array(progress);
+  let pending = 0;
+  return (i) => {
+    if (++pending === PROGRESS_STEP) {
+      Atomics.add(words, 0, PROGRESS_STEP);
+      pending = 0;
+    }
+    return generate(i);
+  };
+}
 
 export default defineJob<BenchArgs>(
   (env, args) => {
@@ -78,7 +99,7 @@ export default defineJob<BenchArgs>(
               const wait = Atomics.waitAsync(control, GO, 0);
               if (wait.async) await wait.value;
             },
-            map: generate,
+            map: args.progress === undefined ? generate : countingGenerate(args.progress),
           },
           args.count,
         ),
