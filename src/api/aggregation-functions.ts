@@ -19,26 +19,71 @@ import type { ReduceFunction } from './functions.ts';
 /** Name of a rolling aggregation. */
 export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
 
-function fieldOf(record: unknown, field: PropertyKey, kind: AggregationKind): number {
-  const value = (record as Record<PropertyKey, unknown>)[field];
-  if (typeof value !== 'number') {
-    throw new TypeError(
-      `${kind}(${String(field)}): field ${String(field)} of the record is ${JSON.stringify(value) ?? String(value)}, not a number`,
-    );
-  }
-  return value;
+function notANumber(value: unknown, field: PropertyKey, kind: AggregationKind): never {
+  throw new TypeError(
+    `${kind}(${String(field)}): field ${String(field)} of the record is ${JSON.stringify(value) ?? String(value)}, not a number`,
+  );
 }
 
-function withField<T>(record: T, field: PropertyKey, value: number): T {
-  if (Array.isArray(record)) {
-    const copy = record.slice();
-    copy[field as number] = value;
-    return copy as T;
-  }
+/** A copy of a record that is not an array, with `field` set: an object of the same prototype. */
+function objectWithField<T>(record: T, field: PropertyKey, value: number): T {
   const copy = Object.create(Object.getPrototypeOf(record)) as Record<PropertyKey, unknown>;
   Object.assign(copy, record);
   copy[field] = value;
   return copy as T;
+}
+
+/** `a` with field `field` set to `value`: a copy (an array, or an object of `a`'s prototype). */
+function withField<T>(a: T, field: PropertyKey, value: number): T {
+  if (!Array.isArray(a)) return objectWithField(a, field, value);
+  const copy = a.slice();
+  copy[field as number] = value;
+  return copy as T;
+}
+
+/**
+ * `sum(field)`, `min(field)` or `max(field)`: field `field` of the aggregate `a` becomes
+ * its sum with, or the smaller / larger of it and, the record `b`'s field — in a copy of
+ * `a`; `min`/`max` return `a` itself when it stays.
+ *
+ * The reads and checks are written out in the returned closure and the error is built
+ * out of line, so that the JIT compiles the tuple case to a few loads and an array copy
+ * with the numbers unboxed — about a third of the cost of the earlier shared per-field
+ * helpers (which returned boxed numbers) per record.
+ */
+function numericFieldReducer<T>(
+  kind: 'sum' | 'min' | 'max',
+  field: PropertyKey,
+): ReduceFunction<T> {
+  const sum = kind === 'sum';
+  const smaller = kind === 'min';
+  return {
+    reduce: (a, b) => {
+      const x = (a as Record<PropertyKey, unknown>)[field];
+      const y = (b as Record<PropertyKey, unknown>)[field];
+      if (typeof x !== 'number') return notANumber(x, field, kind);
+      if (typeof y !== 'number') return notANumber(y, field, kind);
+      if (sum) return withField(a, field, x + y);
+      return (smaller ? y < x : y > x) ? withField(a, field, y) : a;
+    },
+  };
+}
+
+/** `minBy(field)` / `maxBy(field)`: the record with the smaller / larger field (the earlier on ties). */
+function recordByField<T>(
+  kind: AggregationKind,
+  field: PropertyKey,
+  smaller: boolean,
+): ReduceFunction<T> {
+  return {
+    reduce: (a, b) => {
+      const x = (a as Record<PropertyKey, unknown>)[field];
+      const y = (b as Record<PropertyKey, unknown>)[field];
+      if (typeof x !== 'number') return notANumber(x, field, kind);
+      if (typeof y !== 'number') return notANumber(y, field, kind);
+      return (smaller ? y < x : y > x) ? b : a;
+    },
+  };
 }
 
 /**
@@ -53,28 +98,12 @@ function withField<T>(record: T, field: PropertyKey, value: number): T {
 export function createAggregator<T>(kind: AggregationKind, field: PropertyKey): ReduceFunction<T> {
   switch (kind) {
     case 'sum':
-      return {
-        reduce: (a, b) => withField(a, field, fieldOf(a, field, kind) + fieldOf(b, field, kind)),
-      };
     case 'min':
-      return {
-        reduce: (a, b) => {
-          const x = fieldOf(a, field, kind);
-          const y = fieldOf(b, field, kind);
-          return y < x ? withField(a, field, y) : a;
-        },
-      };
     case 'max':
-      return {
-        reduce: (a, b) => {
-          const x = fieldOf(a, field, kind);
-          const y = fieldOf(b, field, kind);
-          return y > x ? withField(a, field, y) : a;
-        },
-      };
+      return numericFieldReducer(kind, field);
     case 'minBy':
-      return { reduce: (a, b) => (fieldOf(b, field, kind) < fieldOf(a, field, kind) ? b : a) };
+      return recordByField(kind, field, true);
     case 'maxBy':
-      return { reduce: (a, b) => (fieldOf(b, field, kind) > fieldOf(a, field, kind) ? b : a) };
+      return recordByField(kind, field, false);
   }
 }

@@ -259,6 +259,26 @@ export function writeNumberKey(value: number, target: Uint8Array, offset: number
 }
 
 /**
+ * Writes a serialized number key from its two words as {@link writeNumberKey} wrote them
+ * (bytes 1–4 and 5–8 big-endian): for callers that cached the words of a key.
+ *
+ * @param hi - bytes 1–4 of the key, as an unsigned 32-bit word
+ * @param lo - bytes 5–8
+ * @param target - receives the {@link NUMBER_KEY_BYTES} bytes at offset 0
+ */
+export function writeNumberKeyWords(hi: number, lo: number, target: Uint8Array): void {
+  target[0] = TAG_NUMBER;
+  target[1] = hi >>> 24;
+  target[2] = (hi >>> 16) & 0xff;
+  target[3] = (hi >>> 8) & 0xff;
+  target[4] = hi & 0xff;
+  target[5] = lo >>> 24;
+  target[6] = (lo >>> 16) & 0xff;
+  target[7] = (lo >>> 8) & 0xff;
+  target[8] = lo & 0xff;
+}
+
+/**
  * Stable 32-bit hash of a key, equal to `hashKeyBytes(serializeKey(key))` but
  * without allocating (numbers are hashed from their bits directly, other keys are
  * encoded into a reused scratch).

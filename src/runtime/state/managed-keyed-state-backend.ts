@@ -48,6 +48,7 @@ import {
   KeySerializer,
   NUMBER_KEY_BYTES,
   writeNumberKey,
+  writeNumberKeyWords,
 } from '../../types/key-serializer.ts';
 import { bitMix, murmur3Hash32 } from '../../types/murmur-hash.ts';
 import type { TypeSerializer } from '../../types/type-serializer.ts';
@@ -119,6 +120,9 @@ export interface RegisteredState {
 
 const EMPTY = new Uint8Array(0);
 
+/** Slots of the number-key cache of {@link ManagedKeyedStateBackend.setCurrentKey} (a power of 2). */
+export const NUMBER_KEY_CACHE_SLOTS = 4096;
+
 /**
  * Keyed state of one operator instance in managed memory; see the module documentation.
  *
@@ -148,6 +152,21 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   keyVersion = 0;
   /** Incremented by every insert and remove (lets states cache a lookup). */
   mutations = 0;
+  /**
+   * Incremented whenever entries are freed (remove, dispose): an entry's address stays
+   * valid while this is unchanged, so states may cache key → entry across keys.
+   */
+  removals = 0;
+  /**
+   * Number-key cache (direct-mapped by the key's low bits): key, its serialized bits
+   * and hash, and its key group — what {@link setCurrentKey} otherwise recomputes for
+   * every record (a float64 decomposition, MurmurHash3 twice). NaN marks an empty slot.
+   */
+  private readonly keyCacheKeys = new Float64Array(NUMBER_KEY_CACHE_SLOTS).fill(Number.NaN);
+  private readonly keyCacheHi = new Uint32Array(NUMBER_KEY_CACHE_SLOTS);
+  private readonly keyCacheLo = new Uint32Array(NUMBER_KEY_CACHE_SLOTS);
+  private readonly keyCacheHash = new Int32Array(NUMBER_KEY_CACHE_SLOTS);
+  private readonly keyCacheGroup = new Int32Array(NUMBER_KEY_CACHE_SLOTS);
   private currentKey: Key | undefined;
   private readonly keyOut = new DataOutputSerializer(64);
   /** Serialized current key when it is a number (the fast path of {@link setCurrentKey}). */
@@ -194,14 +213,35 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
    */
   setCurrentKey(key: Key): void {
     if (typeof key === 'number') {
-      // Fast path for number keys: the same key again costs one comparison; another
-      // is written and hashed from its bits (the same bytes and hash as below).
+      // Fast path for number keys: the same key again costs one comparison; a key in
+      // the cache costs its 9 bytes rewritten from the cached bits; another is written
+      // and hashed from its bits (the same bytes and hash as below) and cached.
       if (key === this.lastNumberKey && this.keyGroup >= 0) {
         this.currentKey = key;
         return;
       }
       const bytes = this.numberKeyBytes;
-      this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, writeNumberKey(key, bytes, 0));
+      const slot = (key | 0) & (NUMBER_KEY_CACHE_SLOTS - 1);
+      if (this.keyCacheKeys[slot] === key) {
+        writeNumberKeyWords(this.keyCacheHi[slot]!, this.keyCacheLo[slot]!, bytes);
+        const keyGroup = this.keyCacheGroup[slot]!;
+        this.keyVersion++;
+        this.keyBytes = bytes;
+        this.keyLength = NUMBER_KEY_BYTES;
+        this.keyHash = this.keyCacheHash[slot]!;
+        this.keyGroup = keyGroup;
+        this.currentMap = this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!;
+      } else {
+        this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, writeNumberKey(key, bytes, 0));
+        // -0 and 0 share a slot and their bytes; NaN never matches a slot.
+        this.keyCacheKeys[slot] = key;
+        this.keyCacheHi[slot] =
+          ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
+        this.keyCacheLo[slot] =
+          ((bytes[5]! << 24) | (bytes[6]! << 16) | (bytes[7]! << 8) | bytes[8]!) >>> 0;
+        this.keyCacheHash[slot] = this.keyHash;
+        this.keyCacheGroup[slot] = this.keyGroup;
+      }
       this.lastNumberKey = key;
       this.currentKey = key;
       return;
@@ -211,6 +251,11 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
     KeySerializer.INSTANCE.serialize(key, out);
     this.selectKey(out.getSharedBuffer(), out.length());
     this.currentKey = key;
+  }
+
+  /** The current key when it was set as a number by {@link setCurrentKey}, else NaN. */
+  get currentNumberKey(): number {
+    return this.lastNumberKey;
   }
 
   /** Scopes every state to the key serialized at `source[offset, offset + length)` (timers, restore). */
@@ -398,6 +443,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   /** Removes an entry (of any key). */
   remove(entry: number): void {
     this.mutations++;
+    this.removals++;
     const keyGroup = this.arena.u32[(entry >>> 2) + E_META]! >>> 16;
     this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!.remove(entry);
   }
@@ -497,6 +543,8 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
 
   /** Drops all state and gives every page back to the memory manager. */
   dispose(): void {
+    this.removals++;
+    this.mutations++;
     this.arena.dispose();
     this.objects.length = 0;
     this.freeSlots.length = 0;

@@ -1,5 +1,8 @@
 import type { ValueState } from './keyed-state.ts';
-import type { ManagedKeyedStateBackend } from './managed-keyed-state-backend.ts';
+import {
+  type ManagedKeyedStateBackend,
+  NUMBER_KEY_CACHE_SLOTS,
+} from './managed-keyed-state-backend.ts';
 import { NULL_ADDRESS } from './managed-memory-arena.ts';
 import { E_AUX } from './state-entry-layout.ts';
 
@@ -21,6 +24,14 @@ export class ObjectValueState<V> implements ValueState<V> {
   private cachedEntry = NULL_ADDRESS;
   private cachedKeyVersion = -1;
   private cachedMutations = -1;
+  /**
+   * Number key → entry cache (direct-mapped like the backend's key cache): a slot is
+   * valid while its stamp equals the backend's `removals` (entries never move while
+   * none is freed). NaN marks an empty slot.
+   */
+  private readonly entryKeys = new Float64Array(NUMBER_KEY_CACHE_SLOTS).fill(Number.NaN);
+  private readonly entryAddresses = new Uint32Array(NUMBER_KEY_CACHE_SLOTS);
+  private readonly entryStamps = new Int32Array(NUMBER_KEY_CACHE_SLOTS);
 
   /**
    * @param backend - the backend
@@ -34,7 +45,8 @@ export class ObjectValueState<V> implements ValueState<V> {
   /**
    * The current key's entry, or 0. The last result is reused while the key and the
    * tables did not change: `value()` then `update()` (the rolling aggregations) cost
-   * one hash lookup.
+   * one hash lookup; for number keys, entries found are cached by key until an entry
+   * is freed, so a key seen before costs no hash lookup at all.
    */
   private lookup(): number {
     const backend = this.backend;
@@ -45,7 +57,25 @@ export class ObjectValueState<V> implements ValueState<V> {
     ) {
       return this.cachedEntry;
     }
-    const entry = backend.find(this.stateId, EMPTY, 0, 0);
+    const key = backend.currentNumberKey;
+    let entry: number;
+    if (key === key && backend.keyGroup >= 0) {
+      // A number key (NaN is never one: the backend stores NaN for "not a number key").
+      const slot = (key | 0) & (NUMBER_KEY_CACHE_SLOTS - 1);
+      const removals = backend.removals;
+      if (this.entryKeys[slot] === key && this.entryStamps[slot] === removals) {
+        entry = this.entryAddresses[slot]!;
+      } else {
+        entry = backend.find(this.stateId, EMPTY, 0, 0);
+        if (entry !== NULL_ADDRESS) {
+          this.entryKeys[slot] = key;
+          this.entryAddresses[slot] = entry;
+          this.entryStamps[slot] = removals;
+        }
+      }
+    } else {
+      entry = backend.find(this.stateId, EMPTY, 0, 0);
+    }
     this.cachedEntry = entry;
     this.cachedKeyVersion = backend.keyVersion;
     this.cachedMutations = backend.mutations;

@@ -74,6 +74,53 @@ describe('number keys in keyed state (fast path)', () => {
     }
   });
 
+  it("gives the general path's bytes, hash and key group for keys served by the number-key cache", () => {
+    const backend = backendOf();
+    // Keys sharing cache slots (the low 12 bits), repeated in changing order: the second
+    // and third passes are served by the cache, or replace a slot's key.
+    const colliding = [5, 5 + 4096, 5 - 4096, 5.5, 5 + 2 ** 32, -4091];
+    const keys = [...NUMBERS, ...colliding];
+    for (const pass of [keys, [...keys].reverse(), keys]) {
+      for (const n of pass) {
+        backend.setCurrentKey(n);
+        backend.setCurrentKey('a string in between'); // the next number is not "the same key again"
+        backend.setCurrentKey(n);
+        const bytes = backend.keyBytes.slice(0, backend.keyLength);
+        expect(bytes).toEqual(serializeKey(n));
+        expect(backend.keyHash).toBe(hashKeyBytes(bytes));
+        expect(backend.keyGroup).toBe(computeKeyGroupForKeyHash(backend.keyHash, 128));
+        expect(Object.is(backend.getCurrentKey(), n)).toBe(true);
+      }
+    }
+  });
+
+  it('never serves a cached entry of a removed key, even when its memory went to another key', () => {
+    const backend = backendOf();
+    const state = backend.getValueState<string>('agg');
+    backend.setCurrentKey(5);
+    state.update('five');
+    backend.setCurrentKey(7);
+    state.update('seven');
+    backend.setCurrentKey(5);
+    expect(state.value()).toBe('five'); // now cached by key
+    state.clear(); // frees the entry of 5
+    backend.setCurrentKey(5 + 4096); // same cache slot; its entry may reuse the freed memory
+    state.update('five plus 4096');
+    backend.setCurrentKey(5);
+    expect(state.value()).toBeUndefined();
+    backend.setCurrentKey(5 + 4096);
+    expect(state.value()).toBe('five plus 4096');
+    backend.setCurrentKey(7); // cached before the removal: looked up again, still right
+    expect(state.value()).toBe('seven');
+    backend.setCurrentKey(5);
+    state.update('five again');
+    backend.setCurrentKey(5 + 4096);
+    expect(state.value()).toBe('five plus 4096');
+    backend.setCurrentKey(5);
+    expect(state.value()).toBe('five again');
+    expect(backend.numKeys()).toBe(3);
+  });
+
   it('keeps the values of number keys apart from equal-looking keys of other types', () => {
     const backend = backendOf();
     const state = backend.getValueState<string>('agg');
