@@ -5,16 +5,25 @@
  * credit).
  *
  * Handshake (no lost wake-up): the waiting side raises `WAITING`, reads `NOTIFY`,
- * re-checks its condition, and only then calls `Atomics.waitAsync(NOTIFY, seen)`; the
- * signalling side first commits its state (a write index, a credit counter), then
- * bumps `NOTIFY` and, if it swaps `WAITING` from 1 to 0, calls `Atomics.notify`. All of
- * these are sequentially consistent, so either the re-check sees the new state, or
- * `waitAsync` sees `NOTIFY ≠ seen` and returns at once, or the signaller sees
- * `WAITING = 1` and wakes the registered waiter. A second signaller that finds
- * `WAITING = 0` skips the notify: its commit precedes the waiter's next `prepare()`,
- * so the woken waiter's next re-check sees it. (Notifying an async waiter costs tens
- * of microseconds — a task posted to the other thread — so this saves one per extra
- * signal.)
+ * re-checks its condition, calls `Atomics.waitAsync(NOTIFY, seen)` and, once the wait
+ * is registered, checks that `WAITING` is still raised; the signalling side first
+ * commits its state (a write index, a credit counter), then bumps `NOTIFY` and, if it
+ * swaps `WAITING` from 1 to 0, calls `Atomics.notify`. All of these are sequentially
+ * consistent, so either the re-check sees the new state, or `waitAsync` sees
+ * `NOTIFY ≠ seen` and returns at once, or the signaller sees `WAITING = 1` and wakes
+ * the registered waiter. A second signaller that finds `WAITING = 0` skips the notify:
+ * its commit precedes the waiter's next `prepare()`, so the woken waiter's next
+ * re-check sees it. (Notifying an async waiter costs tens of microseconds — a task
+ * posted to the other thread — so this saves one per extra signal.)
+ *
+ * The last step closes a gap: a signaller whose bump came before `seen` was read (its
+ * state was re-checked and found not to end the wait) can still swap `WAITING` to 0
+ * after `prepare()` and notify before the wait is registered. Its notify wakes nobody,
+ * and without the check the waiter would sleep with `WAITING = 0`, so that every
+ * later signaller skipped its notify: a wake-up lost for good. Finding `WAITING = 0`
+ * after registering, {@link wait} forgets the wait and returns false: the caller
+ * re-checks and prepares again. With `WAITING` still 1 after registration, any
+ * signaller that lowers it from then on notifies a registered wait.
  *
  * ```
  *  waiter                         signaller
@@ -22,6 +31,7 @@
  *  seen = load NOTIFY             add NOTIFY, 1
  *  re-check state ─► done?        if exchange(WAITING, 0) = 1: notify NOTIFY
  *  waitAsync(NOTIFY, seen) ──────────────────────────► woken
+ *  load WAITING = 0? ─► re-check
  * ```
  *
  * While a wait is pending, a timer keeps the thread's event loop alive
@@ -70,22 +80,31 @@ export class NotificationWatcher {
    * Waits for `NOTIFY` to differ from `seen`.
    *
    * @param seen - the value {@link prepare} returned
-   * @returns false when it already differs (re-check the condition now); true when a
-   *   wait is pending (or was already pending)
+   * @returns false when it already differs, or when a signaller lowered `WAITING` since
+   *   {@link prepare} (re-check the condition now, then prepare and wait again); true
+   *   when a wait is pending (or was already pending)
    */
   wait(seen: number): boolean {
     if (this.armed) return true;
     const result = Atomics.waitAsync(this.ctl, this.notifyIndex, seen);
     if (!result.async) return false;
-    this.armed = true;
     const generation = ++this.generation;
-    if (this.keepAlive === null) this.keepAlive = setInterval(noop, KEEP_ALIVE_MS);
-    else this.keepAlive.ref();
     result.value.then(() => {
       if (generation !== this.generation) return;
       this.disarm();
       this.onNotified();
     });
+    // A signaller that bumped NOTIFY before `seen` was read can lower WAITING after
+    // prepare() raised it and notify before this wait was registered: its notify reached
+    // nobody, and every later signaller, finding WAITING = 0, would skip its notify.
+    // WAITING still raised now means any signaller from here on notifies this wait.
+    if (Atomics.load(this.ctl, this.waitingIndex) === 0) {
+      this.generation++; // forget the registered wait (a wake-up of it is ignored)
+      return false;
+    }
+    this.armed = true;
+    if (this.keepAlive === null) this.keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    else this.keepAlive.ref();
     return true;
   }
 

@@ -2,7 +2,7 @@ import type { SluiceError } from '../errors.ts';
 import { AVAILABLE, type AvailabilityProvider } from './availability-provider.ts';
 import { NO_CHANNEL } from './buffer-pool-layout.ts';
 import { BufferWritingResultPartition } from './buffer-writing-result-partition.ts';
-import { B_NOTIFY, B_WAITING, STATE_GONE, STATE_OPEN } from './channel-layout.ts';
+import { B_NOTIFY, B_WAITING, STATE_GONE, STATE_OPEN, STATE_RELEASED } from './channel-layout.ts';
 import { ProtocolViolationError } from './network-exchange-errors.ts';
 import { NotificationWatcher } from './notification-watcher.ts';
 import { OutputFlusher } from './output-flusher.ts';
@@ -255,11 +255,26 @@ export class ResultPartition<T>
   /**
    * Re-check after raising WAITING: whatever a notification would have told us may
    * have happened just before (credit for a queue or a flush, a recycled segment for a
-   * waiting future, consumers done).
+   * waiting future or for a pending overflow, a consumer that closed or died, consumers
+   * done). It must cover everything {@link onNotified} acts on: a signal that came
+   * before `prepare()` wakes nobody.
    */
   private hasWorkNow(): boolean {
     for (const subpartition of this.subpartitions) {
       if (subpartition.hasQueuedAndCredit()) return true;
+      const state = subpartition.receiverState();
+      if ((state === STATE_RELEASED || state === STATE_GONE) && !subpartition.isDiscarding()) {
+        return true;
+      }
+    }
+    if (this.finishing && this.numOverflowing > 0) {
+      // A segment for an overflow holding the end of the partition (no availability
+      // future covers it after finish()). The segment requested here is the one
+      // onNotified() drains the overflow into; nothing can write past the overflow into
+      // it, since writes end with finish().
+      for (const lane of this.lanes) {
+        if (lane.hasOverflow() && (lane.buffer !== null || this.requestBuilder(lane))) return true;
+      }
     }
     for (const lane of this.lanes) {
       if (

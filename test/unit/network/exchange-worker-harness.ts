@@ -134,9 +134,10 @@ export interface StallWatchOptions {
 }
 
 /**
- * Watches the workers' progress words and, when none moved for `stallMs`, dumps the
- * state of the exchange (shared memory and every worker's local state) to stderr and
- * rejects `stalled` with the same text. Costs one timer on the test's thread.
+ * Watches the workers' progress words (records written and read) and, when none moved
+ * for `stallMs`, dumps the state of the exchange (shared memory and every worker's local
+ * state) to stderr and rejects `stalled` with the same text. Costs one timer on the
+ * test's thread.
  */
 export class StallWatchdog {
   /** Rejects on a stall; never resolves. */
@@ -154,10 +155,10 @@ export class StallWatchdog {
     });
     this.stalled.catch(() => {}); // raced by the test
     const check = (): void => {
+      // Records only: a worker that keeps waking up without moving a record (a livelock)
+      // counts as stalled too; its await count in the dump tells it from a sleeper.
       let sum = 0;
-      for (const { slot } of workers) {
-        sum += Atomics.load(control, W_PROGRESS + slot) + Atomics.load(control, W_AWAITS + slot);
-      }
+      for (const { slot } of workers) sum += Atomics.load(control, W_PROGRESS + slot);
       const now = Date.now();
       if (sum !== lastSum) {
         lastSum = sum;
