@@ -7,11 +7,13 @@
  * Handshake (no lost wake-up): the waiting side raises `WAITING`, reads `NOTIFY`,
  * re-checks its condition, calls `Atomics.waitAsync(NOTIFY, seen)` and, once the wait
  * is registered, checks that `WAITING` is still raised; the signalling side first
- * commits its state (a write index, a credit counter), then bumps `NOTIFY` and, if it
- * swaps `WAITING` from 1 to 0, calls `Atomics.notify`. All of these are sequentially
- * consistent, so either the re-check sees the new state, or `waitAsync` sees
- * `NOTIFY ≠ seen` and returns at once, or the signaller sees `WAITING = 1` and wakes
- * the registered waiter. A second signaller that finds `WAITING = 0` skips the notify:
+ * commits its state (a write index, a credit counter), then reads `WAITING`: at 0 it is
+ * done; at 1 it bumps `NOTIFY` and, if it swaps `WAITING` from 1 to 0, calls
+ * `Atomics.notify`. All of these are sequentially consistent, so either the re-check
+ * sees the new state (the signaller read `WAITING = 0` before the waiter raised it), or
+ * `waitAsync` sees `NOTIFY ≠ seen` and returns at once, or the signaller sees
+ * `WAITING = 1` and wakes the registered waiter. A second signaller that finds
+ * `WAITING = 0` skips the notify:
  * its commit precedes the waiter's next `prepare()`, so the woken waiter's next
  * re-check sees it. (Notifying an async waiter costs tens of microseconds — a task
  * posted to the other thread — so this saves one per extra signal.)
@@ -142,8 +144,13 @@ export class NotificationWatcher {
 }
 
 /**
- * Bumps a notification word and wakes its waiter if one waits: call after the state
- * the waiter will read is committed.
+ * Wakes the waiter of a notification word if one waits: call after the state the waiter
+ * will read is committed. When `WAITING` is 0 nothing else happens — one load: the
+ * waiter raises `WAITING` before it re-checks the state, so a waiter that has not raised
+ * it yet will see the committed state (sequential consistency), and a waiter that is not
+ * waiting re-checks before its next wait anyway. When `WAITING` is raised, `NOTIFY` is
+ * bumped (a wait registered at the old value then returns at once) and the one signaller
+ * that swaps `WAITING` from 1 to 0 calls `Atomics.notify`.
  *
  * @param ctl - the shared control words
  * @param notifyIndex - index of the `NOTIFY` word
@@ -155,10 +162,13 @@ export function signalNotification(
   notifyIndex: number,
   waitingIndex: number,
 ): void {
+  // Nobody waits: the common case while the receiver is busy. Skipping the bump saves
+  // an atomic read-modify-write on a word the other thread reads.
+  if (Atomics.load(ctl, waitingIndex) === 0) return;
   Atomics.add(ctl, notifyIndex, 1);
   // Clearing WAITING makes this the one notify of the waiter's current wait: notifying
   // an async waiter costs tens of µs, and the waiter re-checks everything on waking.
-  if (Atomics.load(ctl, waitingIndex) !== 0 && Atomics.exchange(ctl, waitingIndex, 0) !== 0) {
+  if (Atomics.exchange(ctl, waitingIndex, 0) !== 0) {
     Atomics.notify(ctl, notifyIndex);
   }
 }
