@@ -138,9 +138,14 @@ describe('MiniClusterDispatcher', () => {
       for (;;) {
         const d = await dispatcher.jobDetails(jobId);
         const double = d.vertices.find((v) => v.name.startsWith('Double'));
+        const numbers = d.vertices.find((v) => v.name === 'Source: numbers');
+        // The source's figures come in their own snapshot: records are counted when
+        // written, bytes when a buffer is published (full or flushed), so wait for both.
         if (
           d.state === 'RUNNING' &&
           double &&
+          numbers &&
+          numbers.metrics['write-bytes'] > 0 &&
           double.metrics['read-records'] > 0 &&
           double.metrics['read-records-complete'] &&
           double.metrics['accumulated-busy-time'] + double.metrics['accumulated-idle-time'] > 0
