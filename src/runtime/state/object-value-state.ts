@@ -59,7 +59,7 @@ export class ObjectValueState<V> implements ValueState<V> {
     }
     const key = backend.currentNumberKey;
     let entry: number;
-    if (key === key && backend.keyGroup >= 0) {
+    if (!Number.isNaN(key) && backend.keyGroup >= 0) {
       // A number key (NaN is never one: the backend stores NaN for "not a number key").
       const slot = (key | 0) & (NUMBER_KEY_CACHE_SLOTS - 1);
       const removals = backend.removals;
