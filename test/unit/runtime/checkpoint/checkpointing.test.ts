@@ -81,7 +81,10 @@ describe('checkpoints on worker threads', () => {
   });
 
   it('savepoints rescale keyed state: count at parallelism 2 → 1 → 3, final counts exact', async () => {
-    const total = 9000;
+    // 3 s of records at the rate below: the first two jobs must still be running when
+    // their savepoints are taken (a savepoint needs every subtask RUNNING), also when a
+    // loaded machine makes the first job start late and read far before it is stopped.
+    const total = 18_000;
     const args = (countParallelism: number) => ({
       count: total,
       keys: KEYS,
