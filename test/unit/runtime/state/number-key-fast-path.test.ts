@@ -31,6 +31,15 @@ function backendOf(maxParallelism = 128, subtask = 0, parallelism = 1): ManagedK
   });
 }
 
+/** The backend's current key is `n` with exactly the general path's bytes, hash and key group. */
+function expectGeneralPathKey(backend: ManagedKeyedStateBackend, n: number): void {
+  const bytes = backend.keyBytes.slice(0, backend.keyLength);
+  expect(bytes).toEqual(serializeKey(n));
+  expect(backend.keyHash).toBe(hashKeyBytes(bytes));
+  expect(backend.keyGroup).toBe(computeKeyGroupForKeyHash(backend.keyHash, 128));
+  expect(Object.is(backend.getCurrentKey(), n)).toBe(true);
+}
+
 afterEach(() => {
   for (const m of managers.splice(0)) m.releaseAll();
 });
@@ -66,11 +75,7 @@ describe('number keys in keyed state (fast path)', () => {
     const backend = backendOf();
     for (const n of NUMBERS) {
       backend.setCurrentKey(n);
-      const bytes = backend.keyBytes.slice(0, backend.keyLength);
-      expect(bytes).toEqual(serializeKey(n));
-      expect(backend.keyHash).toBe(hashKeyBytes(bytes));
-      expect(backend.keyGroup).toBe(computeKeyGroupForKeyHash(backend.keyHash, 128));
-      expect(Object.is(backend.getCurrentKey(), n)).toBe(true);
+      expectGeneralPathKey(backend, n);
     }
   });
 
@@ -85,11 +90,7 @@ describe('number keys in keyed state (fast path)', () => {
         backend.setCurrentKey(n);
         backend.setCurrentKey('a string in between'); // the next number is not "the same key again"
         backend.setCurrentKey(n);
-        const bytes = backend.keyBytes.slice(0, backend.keyLength);
-        expect(bytes).toEqual(serializeKey(n));
-        expect(backend.keyHash).toBe(hashKeyBytes(bytes));
-        expect(backend.keyGroup).toBe(computeKeyGroupForKeyHash(backend.keyHash, 128));
-        expect(Object.is(backend.getCurrentKey(), n)).toBe(true);
+        expectGeneralPathKey(backend, n);
       }
     }
   });
