@@ -224,13 +224,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
       const slot = (key | 0) & (NUMBER_KEY_CACHE_SLOTS - 1);
       if (this.keyCacheKeys[slot] === key) {
         writeNumberKeyWords(this.keyCacheHi[slot]!, this.keyCacheLo[slot]!, bytes);
-        const keyGroup = this.keyCacheGroup[slot]!;
-        this.keyVersion++;
-        this.keyBytes = bytes;
-        this.keyLength = NUMBER_KEY_BYTES;
-        this.keyHash = this.keyCacheHash[slot]!;
-        this.keyGroup = keyGroup;
-        this.currentMap = this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!;
+        this.useKey(bytes, NUMBER_KEY_BYTES, this.keyCacheHash[slot]!, this.keyCacheGroup[slot]!);
       } else {
         this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, writeNumberKey(key, bytes, 0));
         // -0 and 0 share a slot and their bytes; NaN never matches a slot.
@@ -562,20 +556,28 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
 
   /** {@link selectKey} with the key's hash (`hashKeyBytes(bytes)`) already known. */
   private selectKeyHashed(bytes: Uint8Array, length: number, hash: number): void {
-    this.keyVersion++;
     this.lastNumberKey = Number.NaN;
-    this.keyBytes = bytes;
-    this.keyLength = length;
     const keyGroup = computeKeyGroupForKeyHash(hash, this.maxParallelism);
     const { startKeyGroup, endKeyGroup } = this.keyGroupRange;
     if (keyGroup < startKeyGroup || keyGroup > endKeyGroup) {
+      // No current key until the next setCurrentKey (the key bytes may be overwritten).
+      this.keyVersion++;
+      this.keyGroup = -1;
       throw new RangeError(
         `key group ${keyGroup} is outside the key groups [${startKeyGroup}, ${endKeyGroup}] of ${this.description}; the key was routed to the wrong subtask`,
       );
     }
+    this.useKey(bytes, length, hash, keyGroup);
+  }
+
+  /** Makes the key at `bytes[0, length)` with a known hash and (in range) key group current. */
+  private useKey(bytes: Uint8Array, length: number, hash: number, keyGroup: number): void {
+    this.keyVersion++;
+    this.keyBytes = bytes;
+    this.keyLength = length;
     this.keyHash = hash;
     this.keyGroup = keyGroup;
-    this.currentMap = this.maps[keyGroup - startKeyGroup]!;
+    this.currentMap = this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!;
   }
 
   private handle<S>(
