@@ -47,9 +47,9 @@ function withField<T>(a: T, field: PropertyKey, value: number): T {
  * `a`; `min`/`max` return `a` itself when it stays.
  *
  * The reads and checks are written out in the returned closure and the error is built
- * out of line, so that the JIT compiles the tuple case to a few loads and an array copy
- * with the numbers unboxed — about a third of the cost of the earlier shared per-field
- * helpers (which returned boxed numbers) per record.
+ * out of line, so that the JIT compiles the tuple case to a few loads and an array copy:
+ * with shared per-field helpers instead, one record of a keyed sum cost about 200 ns in
+ * a single-thread micro-benchmark, against 135 ns.
  */
 function numericFieldReducer<T>(
   kind: 'sum' | 'min' | 'max',
