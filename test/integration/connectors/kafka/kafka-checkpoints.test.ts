@@ -336,6 +336,32 @@ describe('keyed count through Kafka under failures (checkpoints)', () => {
     return { brokers: on, ...topics, parallelism: 2, rate: RATE, ...extra };
   }
 
+  /**
+   * Starts the keyed count with checkpoints on and waits until 3 checkpoints completed
+   * and more than `TOTAL / divisor` records went through; returns the job and its
+   * shared control words.
+   */
+  async function startWithProgress(
+    on: string[],
+    topics: { input: string; output: string; group: string },
+    divisor: number,
+    extra: Record<string, unknown> = {},
+  ) {
+    const control = new SharedArrayBuffer(8);
+    const words = new Int32Array(control);
+    const job = await cluster.submit(JOB, {
+      args: jobArgs(on, topics, { control, ...extra }),
+      configuration: { ...CHECKPOINTING, 'state.checkpoints.dir': dir },
+    });
+    await expect
+      .poll(() => job.latestCompletedCheckpoint()?.checkpointId ?? 0, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(() => Atomics.load(words, RECORDS), { timeout: 60_000 })
+      .toBeGreaterThan(TOTAL / divisor);
+    return { job, words };
+  }
+
   const startApplication = (args: string[]) => {
     const application = startApplicationIn(dir, args);
     applications.push(application);
@@ -366,18 +392,7 @@ describe('keyed count through Kafka under failures (checkpoints)', () => {
 
   it('(a) a worker thread dies mid-run: the job restarts from the latest checkpoint', async () => {
     const topics = await prepare(brokers, 'worker');
-    const control = new SharedArrayBuffer(8);
-    const words = new Int32Array(control);
-    const job = await cluster.submit(JOB, {
-      args: jobArgs(brokers, topics, { control, killSubtask: 1 }),
-      configuration: { ...CHECKPOINTING, 'state.checkpoints.dir': dir },
-    });
-    await expect
-      .poll(() => job.latestCompletedCheckpoint()?.checkpointId ?? 0, { timeout: 60_000 })
-      .toBeGreaterThanOrEqual(3);
-    await expect
-      .poll(() => Atomics.load(words, RECORDS), { timeout: 60_000 })
-      .toBeGreaterThan(TOTAL / 3);
+    const { job, words } = await startWithProgress(brokers, topics, 3, { killSubtask: 1 });
     const lastBeforeCrash = job.latestCompletedCheckpoint()!.checkpointId;
     Atomics.store(words, KILL, 1);
     await job.result();
@@ -456,18 +471,7 @@ describe('keyed count through Kafka under failures (checkpoints)', () => {
       expect(own.stopBroker).toBeDefined();
       const on = own.brokers;
       const topics = await prepare(on, 'outage');
-      const control = new SharedArrayBuffer(8);
-      const words = new Int32Array(control);
-      const job = await cluster.submit(JOB, {
-        args: jobArgs(on, topics, { control }),
-        configuration: { ...CHECKPOINTING, 'state.checkpoints.dir': dir },
-      });
-      await expect
-        .poll(() => job.latestCompletedCheckpoint()?.checkpointId ?? 0, { timeout: 60_000 })
-        .toBeGreaterThanOrEqual(3);
-      await expect
-        .poll(() => Atomics.load(words, RECORDS), { timeout: 60_000 })
-        .toBeGreaterThan(TOTAL / 4);
+      const { job, words } = await startWithProgress(on, topics, 4);
       const lastBeforeOutage = job.latestCompletedCheckpoint()!.checkpointId;
       await own.stopBroker!();
       const stoppedAt = Date.now();
