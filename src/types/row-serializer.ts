@@ -360,6 +360,22 @@ function readFixedExpr(type: RowFieldType, offset: number): string {
   }
 }
 
+/**
+ * Makes the number in variable `v` a small integer when it is an int32 (float64 and
+ * int64 fields; nothing for other types). DataView reads return float64 numbers, which
+ * V8 stores in a tuple as a double array and in an object as a double field even when
+ * the value is integral; the same tuple built by user code from small integers is a
+ * small-integer array. Without this, user functions that see records on both sides of
+ * an exchange (a `keyBy` key selector) see two kinds of array and get slower (measured:
+ * about 15 % of a keyed job's CPU). −0 and non-integers stay as they are.
+ */
+function smiStmt(type: RowFieldType, v: string): string {
+  if (type === 'float64')
+    return `if ((${v} | 0) === ${v} && (${v} !== 0 || 1 / ${v} > 0)) ${v} |= 0;`;
+  if (type === 'int64') return `if ((${v} | 0) === ${v}) ${v} |= 0;`;
+  return '';
+}
+
 function defaultExpr(type: RowFieldType): string {
   switch (type) {
     case 'int32':
@@ -450,7 +466,7 @@ export function compileCodec<T>(
 
   const des: string[] = [...readBitmap];
   fields.forEach((f, i) => {
-    des.push(`const a${i} = ${read(f)};`);
+    des.push(`let a${i} = ${read(f)};`, smiStmt(f.type, `a${i}`));
   });
   des.push(`return ${build((_f, i) => `a${i}`)};`);
 
@@ -464,6 +480,8 @@ export function compileCodec<T>(
     if (f.type === 'timestamp') {
       const assign = `{ const ms = inp.readInt64Number(); const d = r[${key(f)}]; if (d instanceof h.Date) d.setTime(ms); else r[${key(f)}] = new h.Date(ms); }`;
       reuse.push(f.nullable ? `if (${isNull(f)}) r[${key(f)}] = null; else ${assign}` : assign);
+    } else if (smiStmt(f.type, 'x') !== '') {
+      reuse.push(`{ let x = ${read(f)}; ${smiStmt(f.type, 'x')} r[${key(f)}] = x; }`);
     } else {
       reuse.push(`r[${key(f)}] = ${read(f)};`);
     }
@@ -483,10 +501,14 @@ export function compileCodec<T>(
     );
     fields.forEach((f, i) => {
       writeFixed.push(writeFixedStmt(f.type, `f${i}`, offset));
-      readFixed.push(`const a${i} = ${readFixedExpr(f.type, offset)};`);
+      readFixed.push(`let a${i} = ${readFixedExpr(f.type, offset)};`, smiStmt(f.type, `a${i}`));
       if (f.type === 'timestamp') {
         readFixedReuse.push(
           `{ const ms = view.getInt32(p + ${offset}) * ${TWO_POW_32} + view.getUint32(p + ${offset + 4}); const d = r[${key(f)}]; if (d instanceof h.Date) d.setTime(ms); else r[${key(f)}] = new h.Date(ms); }`,
+        );
+      } else if (smiStmt(f.type, 'x') !== '') {
+        readFixedReuse.push(
+          `{ let x = ${readFixedExpr(f.type, offset)}; ${smiStmt(f.type, 'x')} r[${key(f)}] = x; }`,
         );
       } else {
         readFixedReuse.push(`r[${key(f)}] = ${readFixedExpr(f.type, offset)};`);

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { DataInputDeserializer } from '../../../src/types/data-input-deserializer.ts';
 import { DataOutputSerializer } from '../../../src/types/data-output-serializer.ts';
@@ -99,6 +100,47 @@ describe('TupleSerializer', () => {
     const view = new DataView(new ArrayBuffer(32));
     expect(() => numeric.writeFixed([1, 'x' as never, 3], view, 0)).toThrow(/tuple element 1/);
     expect(new Uint8Array(view.buffer)).toEqual(new Uint8Array(32));
+  });
+
+  it('reads integral numbers as small integers, as an array literal of them holds them', () => {
+    // V8 internals, to check the elements kind the JIT sees (not observable otherwise).
+    setFlagsFromString('--allow-natives-syntax');
+    const hasSmiElements = new Function('a', 'return %HasSmiElements(a)') as (
+      a: unknown,
+    ) => boolean;
+    setFlagsFromString('--no-allow-natives-syntax');
+    expect(hasSmiElements([1, 6, 3])).toBe(true);
+    const view = new DataView(new ArrayBuffer(64));
+    const holder = numeric.createInstance();
+    for (const tuple of [
+      [1, 6, 3],
+      [-5, 2 ** 31 - 1, -(2 ** 31)],
+    ] as [number, number, number][]) {
+      numeric.writeFixed(tuple, view, 0);
+      expect(hasSmiElements(numeric.readFixed(view, 0))).toBe(true);
+      expect(hasSmiElements(numeric.readFixedWithReuse(holder, view, 0))).toBe(true);
+      const out = new DataOutputSerializer(32);
+      numeric.serialize(tuple, out);
+      const fresh = numeric.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+      expect(hasSmiElements(fresh)).toBe(true);
+      expect(fresh).toEqual(tuple);
+    }
+    // Values that are not int32 keep their value (and −0 its sign).
+    for (const tuple of [
+      [0, -0, 0],
+      [0, 0.5, 2 ** 40],
+      [0, Number.NaN, -(2 ** 53) + 1],
+      [0, 2 ** 31, 0],
+      [0, Number.NEGATIVE_INFINITY, 0],
+    ] as [number, number, number][]) {
+      numeric.writeFixed(tuple, view, 0);
+      const read = numeric.readFixed(view, 0);
+      const reused = numeric.readFixedWithReuse(numeric.createInstance(), view, 0);
+      for (let i = 0; i < 3; i++) {
+        expect(Object.is(read[i], tuple[i])).toBe(true);
+        expect(Object.is(reused[i], tuple[i])).toBe(true);
+      }
+    }
   });
 
   it('accepts longer arrays (extra elements ignored)', () => {
