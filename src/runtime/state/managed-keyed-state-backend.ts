@@ -139,15 +139,8 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   readonly clock: () => number;
   /** Scratch the states serialize values into (valid until the next write). */
   readonly scratch = new DataOutputSerializer(256);
-  /** Serialized current key: bytes `[0, keyLength)`. */
-  keyBytes: Uint8Array = EMPTY;
-  keyLength = 0;
-  /** `hashKey` of the current key. */
-  keyHash = 0;
   /** Key group of the current key; −1 before the first key. */
   keyGroup = -1;
-  /** Table of the current key's key group. */
-  currentMap!: KeyGroupStateMap;
   /** Incremented whenever the current key is set (lets states cache a lookup). */
   keyVersion = 0;
   /** Incremented by every insert and remove (lets states cache a lookup). */
@@ -174,6 +167,18 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   /** The current key when it was set as a number by {@link setCurrentKey}, else NaN. */
   private lastNumberKey = Number.NaN;
   private timerKey = new Uint8Array(64);
+  /** Current key's bytes, length, hash and table once materialized (see {@link pendingSlot}). */
+  private currentKeyBytes: Uint8Array = EMPTY;
+  private currentKeyLength = 0;
+  private currentKeyHash = 0;
+  private currentKeyMap: KeyGroupStateMap | undefined;
+  /**
+   * Number-key cache slot whose bytes, hash and table are not yet copied into the
+   * current key, or −1. A cache hit in {@link setCurrentKey} only records the slot: the
+   * rolling aggregations' value state finds its entry by the number itself, and the
+   * bytes are written when something needs them ({@link materializeKey}).
+   */
+  private pendingSlot = -1;
   private readonly maps: KeyGroupStateMap[];
   private readonly states = new Map<string, RegisteredState>();
   private readonly statesById: (RegisteredState | undefined)[] = [];
@@ -214,18 +219,20 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   setCurrentKey(key: Key): void {
     if (typeof key === 'number') {
       // Fast path for number keys: the same key again costs one comparison; a key in
-      // the cache costs its 9 bytes rewritten from the cached bits; another is written
-      // and hashed from its bits (the same bytes and hash as below) and cached.
+      // the cache costs its key group and slot recorded (bytes, hash and table are
+      // copied from the slot only when a state needs them); another is written and
+      // hashed from its bits (the same bytes and hash as below) and cached.
       if (key === this.lastNumberKey && this.keyGroup >= 0) {
         this.currentKey = key;
         return;
       }
-      const bytes = this.numberKeyBytes;
       const slot = (key | 0) & (NUMBER_KEY_CACHE_SLOTS - 1);
       if (this.keyCacheKeys[slot] === key) {
-        writeNumberKeyWords(this.keyCacheHi[slot]!, this.keyCacheLo[slot]!, bytes);
-        this.useKey(bytes, NUMBER_KEY_BYTES, this.keyCacheHash[slot]!, this.keyCacheGroup[slot]!);
+        this.keyVersion++;
+        this.keyGroup = this.keyCacheGroup[slot]!;
+        this.pendingSlot = slot;
       } else {
+        const bytes = this.numberKeyBytes;
         this.selectKeyHashed(bytes, NUMBER_KEY_BYTES, writeNumberKey(key, bytes, 0));
         // -0 and 0 share a slot and their bytes; NaN never matches a slot.
         this.keyCacheKeys[slot] = key;
@@ -233,7 +240,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
           ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
         this.keyCacheLo[slot] =
           ((bytes[5]! << 24) | (bytes[6]! << 16) | (bytes[7]! << 8) | bytes[8]!) >>> 0;
-        this.keyCacheHash[slot] = this.keyHash;
+        this.keyCacheHash[slot] = this.currentKeyHash;
         this.keyCacheGroup[slot] = this.keyGroup;
       }
       this.lastNumberKey = key;
@@ -250,6 +257,30 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   /** The current key when it was set as a number by {@link setCurrentKey}, else NaN. */
   get currentNumberKey(): number {
     return this.lastNumberKey;
+  }
+
+  /** Serialized current key: bytes `[0, keyLength)` (valid until the next key). */
+  get keyBytes(): Uint8Array {
+    if (this.pendingSlot >= 0) this.materializeKey();
+    return this.currentKeyBytes;
+  }
+
+  /** Length of the serialized current key in {@link keyBytes}. */
+  get keyLength(): number {
+    if (this.pendingSlot >= 0) this.materializeKey();
+    return this.currentKeyLength;
+  }
+
+  /** `hashKey` of the current key. */
+  get keyHash(): number {
+    if (this.pendingSlot >= 0) this.materializeKey();
+    return this.currentKeyHash;
+  }
+
+  /** Table of the current key's key group (only valid while {@link keyGroup} ≥ 0). */
+  get currentMap(): KeyGroupStateMap {
+    if (this.pendingSlot >= 0) this.materializeKey();
+    return this.currentKeyMap!;
   }
 
   /** Scopes every state to the key serialized at `source[offset, offset + length)` (timers, restore). */
@@ -543,6 +574,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
     this.objects.length = 0;
     this.freeSlots.length = 0;
     this.keyGroup = -1;
+    this.pendingSlot = -1;
   }
 
   /** The table of key group `keyGroup` (in range). */
@@ -563,6 +595,7 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
       // No current key until the next setCurrentKey (the key bytes may be overwritten).
       this.keyVersion++;
       this.keyGroup = -1;
+      this.pendingSlot = -1;
       throw new RangeError(
         `key group ${keyGroup} is outside the key groups [${startKeyGroup}, ${endKeyGroup}] of ${this.description}; the key was routed to the wrong subtask`,
       );
@@ -573,11 +606,24 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   /** Makes the key at `bytes[0, length)` with a known hash and (in range) key group current. */
   private useKey(bytes: Uint8Array, length: number, hash: number, keyGroup: number): void {
     this.keyVersion++;
-    this.keyBytes = bytes;
-    this.keyLength = length;
-    this.keyHash = hash;
+    this.pendingSlot = -1;
+    this.currentKeyBytes = bytes;
+    this.currentKeyLength = length;
+    this.currentKeyHash = hash;
     this.keyGroup = keyGroup;
-    this.currentMap = this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!;
+    this.currentKeyMap = this.maps[keyGroup - this.keyGroupRange.startKeyGroup]!;
+  }
+
+  /** Copies the pending number-key cache slot's bytes, hash and table into the current key. */
+  private materializeKey(): void {
+    const slot = this.pendingSlot;
+    this.pendingSlot = -1;
+    const bytes = this.numberKeyBytes;
+    writeNumberKeyWords(this.keyCacheHi[slot]!, this.keyCacheLo[slot]!, bytes);
+    this.currentKeyBytes = bytes;
+    this.currentKeyLength = NUMBER_KEY_BYTES;
+    this.currentKeyHash = this.keyCacheHash[slot]!;
+    this.currentKeyMap = this.maps[this.keyGroup - this.keyGroupRange.startKeyGroup]!;
   }
 
   private handle<S>(
