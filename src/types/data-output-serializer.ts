@@ -206,9 +206,15 @@ export class DataOutputSerializer implements DataOutputView {
   writeInt64Number(value: number): void {
     let p = this.pos;
     if (p + 8 > this.limit) p = this.require(8);
-    const high = Math.floor(value / TWO_POW_32);
-    this.view.setInt32(p, high);
-    this.view.setUint32(p + 4, value - high * TWO_POW_32);
+    if ((value | 0) === value) {
+      // An int32 needs no division: its high word is its sign, its low word its bits.
+      this.view.setInt32(p, value >> 31);
+      this.view.setInt32(p + 4, value);
+    } else {
+      const high = Math.floor(value / TWO_POW_32);
+      this.view.setInt32(p, high);
+      this.view.setUint32(p + 4, value - high * TWO_POW_32);
+    }
     this.pos = p + 8;
   }
 

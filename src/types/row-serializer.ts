@@ -330,7 +330,8 @@ function writeFixedStmt(type: RowFieldType, v: string, offset: number): string {
     case 'int64':
     case 'timestamp': {
       const x = type === 'timestamp' ? `${v}t` : v;
-      return `{ const hi = Math.floor(${x} / ${TWO_POW_32}); view.setInt32(${at}, hi); view.setUint32(${at} + 4, ${x} - hi * ${TWO_POW_32}); }`;
+      // An int32 needs no division: its high word is its sign, its low word its bits.
+      return `if ((${x} | 0) === ${x}) { view.setInt32(${at}, ${x} >> 31); view.setInt32(${at} + 4, ${x}); } else { const hi = Math.floor(${x} / ${TWO_POW_32}); view.setInt32(${at}, hi); view.setUint32(${at} + 4, ${x} - hi * ${TWO_POW_32}); }`;
     }
     case 'float64':
       return `view.setFloat64(${at}, ${v});`;

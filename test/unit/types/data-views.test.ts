@@ -130,6 +130,21 @@ describe('DataOutputSerializer / DataInputDeserializer', () => {
     checkAll(new DataInputDeserializer(out.getCopyOfBuffer()));
   });
 
+  it('writes int64 numbers as the two-complement bytes of the same BigInt, int32 or not', () => {
+    const values = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 32];
+    values.push(2 ** 32 + 5, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER);
+    for (const value of values) {
+      const asNumber = new DataOutputSerializer(8);
+      asNumber.writeInt64Number(value);
+      const asBigInt = new DataOutputSerializer(8);
+      asBigInt.writeInt64(BigInt(value));
+      expect(asNumber.getCopyOfBuffer()).toEqual(asBigInt.getCopyOfBuffer());
+      expect(new DataInputDeserializer(asNumber.getCopyOfBuffer()).readInt64Number()).toBe(
+        value === 0 ? 0 : value,
+      );
+    }
+  });
+
   it('writes in place into a segment window when everything fits', () => {
     const segment = MemorySegment.allocateUnpooled(4096);
     const out = new DataOutputSerializer(16);

@@ -143,6 +143,16 @@ describe('TupleSerializer', () => {
     }
   });
 
+  it('writes the same int64 bytes on the fixed path as through serialize, int32 or not', () => {
+    const int64 = TupleSerializer.of(['int64']);
+    const view = new DataView(new ArrayBuffer(8));
+    for (const value of [0, -1, 7, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 33) - 3, 2 ** 52]) {
+      int64.writeFixed([value], view, 0);
+      expect(new Uint8Array(view.buffer)).toEqual(bytesOf(int64.serialize, [value]));
+      expect(int64.readFixed(view, 0)).toEqual([value]);
+    }
+  });
+
   it('accepts longer arrays (extra elements ignored)', () => {
     expect(bytesOf(numeric.serialize, [1, 2, 3, 'extra'] as never)).toEqual(
       bytesOf(numeric.serialize, [1, 2, 3]),
