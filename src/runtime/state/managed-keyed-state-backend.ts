@@ -436,11 +436,12 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
   /** The current key's entry of (state, namespace), or 0. */
   find(stateId: number, ns: Uint8Array, nsLen: number, nsHash: number): number {
     if (this.keyGroup < 0) throw new RangeError('no current key: setCurrentKey() first');
-    return this.currentMap.find(
+    if (this.pendingSlot >= 0) this.materializeKey();
+    return this.currentKeyMap!.find(
       this.entryHash(stateId, nsHash),
       entryMeta(stateId, this.keyGroup),
-      this.keyBytes,
-      this.keyLength,
+      this.currentKeyBytes,
+      this.currentKeyLength,
       ns,
       nsLen,
     );
@@ -453,12 +454,13 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
    */
   insert(stateId: number, ns: Uint8Array, nsLen: number, nsHash: number, capacity: number): number {
     if (this.keyGroup < 0) throw new RangeError('no current key: setCurrentKey() first');
+    if (this.pendingSlot >= 0) this.materializeKey();
     this.mutations++;
-    return this.currentMap.insert(
+    return this.currentKeyMap!.insert(
       this.entryHash(stateId, nsHash),
       entryMeta(stateId, this.keyGroup),
-      this.keyBytes,
-      this.keyLength,
+      this.currentKeyBytes,
+      this.currentKeyLength,
       ns,
       nsLen,
       capacity,
