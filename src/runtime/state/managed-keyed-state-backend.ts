@@ -277,12 +277,6 @@ export class ManagedKeyedStateBackend implements KeyedStateBackend {
     return this.currentKeyHash;
   }
 
-  /** Table of the current key's key group (only valid while {@link keyGroup} ≥ 0). */
-  get currentMap(): KeyGroupStateMap {
-    if (this.pendingSlot >= 0) this.materializeKey();
-    return this.currentKeyMap!;
-  }
-
   /** Scopes every state to the key serialized at `source[offset, offset + length)` (timers, restore). */
   setCurrentKeyBytes(source: Uint8Array, offset: number, length: number): void {
     if (this.timerKey.length < length) this.timerKey = new Uint8Array(Math.max(length, 64) * 2);
