@@ -20,7 +20,10 @@ if (major >= 24) {
     );
     process.exit(1);
   }
-  const child = spawn(pinned, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The V8 flags this process was started with (the image's --single-threaded-gc) carry over.
+  const child = spawn(pinned, [...process.execArgv, entry, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGTERM', 'SIGINT']) {
     process.on(signal, () => child.kill(signal));
   }

@@ -103,7 +103,7 @@ describe('the Dockerfile', () => {
   it('runs as a non-root user, the sluice CLI as ENTRYPOINT, with OCI labels', () => {
     expect(image.user).toBeDefined();
     expect(image.user!.split(':')[0]).not.toMatch(/^(0|root)$/);
-    expect(image.entrypoint).toEqual(['node', '/app/bin/sluice.js']);
+    expect(image.entrypoint).toEqual(['node', '--single-threaded-gc', '/app/bin/sluice.js']);
     expect(image.cmd).toEqual(['serve']);
     expect(image.exposed).toEqual(['8081']);
     expect(image.env.NODE_ENV).toBe('production');
