@@ -47,8 +47,8 @@ EXPOSE 8081
 # --single-threaded-gc: V8 collects garbage on the thread that allocated it instead of
 # on helper threads. Sluice keeps every core busy with a task-slot worker (one slot per
 # core by default), so helper threads could only run by preempting a worker; measured
-# on 2 cores at parallelism 2, they cost 20-46 ns of CPU per record (against 14-16
-# without them) and made throughput bimodal (docs/runtime.md, "Garbage collection").
+# on 2 cores at parallelism 2, helper threads used 18-46 ns of CPU per record (14-18
+# with this flag) and made throughput bimodal (docs/runtime.md, "Garbage collection").
 # For a deployment with idle cores, drop the flag from the entrypoint.
 ENTRYPOINT ["node", "--single-threaded-gc", "/app/bin/sluice.js"]
 CMD ["serve"]
