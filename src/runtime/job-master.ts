@@ -68,6 +68,7 @@ import {
   isValidTransition,
   type JobStatus,
 } from './execution-state.ts';
+import { writeForeignLogLines } from './logging.ts';
 import { isRecoverable, type RestartBackoffTimeStrategy } from './restart-backoff-time-strategy.ts';
 import { JobCanceledError, WorkerDiedError } from './runtime-errors.ts';
 import type { StreamTaskOptions } from './stream-task.ts';
@@ -442,6 +443,11 @@ export class JobMaster implements TaskExecutorGatewayListener {
   // ---- TaskExecutorGatewayListener ----
 
   onMessage(gateway: TaskExecutorGateway, message: FromTaskExecutorMessage): void {
+    if (message.type === 'log') {
+      // Also from a worker of an earlier attempt: its last lines say why it ended.
+      writeForeignLogLines(this.context.log, message.lines);
+      return;
+    }
     if (!this.gateways.includes(gateway)) return;
     switch (message.type) {
       case 'task-state':

@@ -164,3 +164,32 @@ export function jobLogger(root: Logger, bindings: JobLogBindings): Logger {
 export function taskLogger(root: Logger, bindings: TaskLogBindings): Logger {
   return root.child({ ...bindings });
 }
+
+/** `"level":30` in a pino JSON line. */
+const LEVEL_FIELD = /"level":(\d+)/;
+
+/**
+ * Writes pino JSON lines logged on another thread (a task slot's worker) to `logger`'s
+ * destination, through its formatting (pretty or JSON): worker lines end up where the
+ * main thread's lines go, also for an embedder's logger. Lines below `logger`'s level
+ * are dropped.
+ *
+ * @param logger - the main thread's logger (any child of the root)
+ * @param lines - one or more JSON lines, each ending in `\n`
+ */
+export function writeForeignLogLines(logger: Logger, lines: string): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { write(chunk: string): unknown }
+    | undefined;
+  const threshold = logger.levelVal;
+  let out = '';
+  for (const line of lines.split('\n')) {
+    if (line === '') continue;
+    const level = LEVEL_FIELD.exec(line);
+    if (level !== null && Number(level[1]) < threshold) continue;
+    out += `${line}\n`;
+  }
+  if (out === '') return;
+  if (stream !== undefined && typeof stream.write === 'function') stream.write(out);
+  else process.stdout.write(out);
+}

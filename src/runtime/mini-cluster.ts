@@ -77,8 +77,10 @@ export interface MiniClusterOptions {
    */
   metrics?: MetricsSink | undefined;
   /**
-   * Root logger of the main thread; workers create theirs from the configuration
-   * (`log.level`, `log.format`).
+   * Root logger of the main thread. Workers log at the configuration's `log.level`
+   * and send their lines to the main thread, which writes them through this logger's
+   * destination and format (lines below its level are dropped), so an embedder's
+   * logger receives the workers' lines too.
    * @defaultValue a root logger from the configuration
    */
   log?: Logger | undefined;

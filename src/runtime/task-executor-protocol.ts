@@ -159,8 +159,19 @@ export interface DeclineCheckpointMessage {
   readonly error: SerializedError;
 }
 
+/**
+ * worker → main: log lines of the worker's logger (pino JSON lines, each ending in a
+ * newline), written by the main thread to its own logger's destination, so that an
+ * embedder's log destination and format apply to the workers too.
+ */
+export interface LogMessage {
+  readonly type: 'log';
+  readonly lines: string;
+}
+
 /** Messages a worker sends. */
 export type FromTaskExecutorMessage =
+  | LogMessage
   | TaskStateMessage
   | MetricsMessage
   | OperatorEventMessage

@@ -176,8 +176,12 @@ export class TaskExecutor {
   }
 
   private async deploy(deployment: DeployMessage): Promise<void> {
+    // JSON lines to the main thread, which writes them where (and as) its logger writes.
+    const port = this.port;
     this.log = createRootLogger({
       ...rootLoggerOptionsFrom(Configuration.fromJSON(deployment.job.configuration)),
+      format: 'json',
+      destination: { write: (lines: string) => port.postMessage({ type: 'log', lines }) },
       base: { worker: threadId, slot: deployment.slotIndex },
     });
     this.sampler = new ThreadRuntimeSampler(threadId);
